@@ -1,0 +1,44 @@
+"""The action server: ``python -m actions [--port N]``.
+
+Before serving it brings the staff database up to date (Alembic) and loads the search
+index, so the first citizen does not wait for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from rasa_sdk.endpoint import create_app
+from rasa_sdk.executor import ActionExecutor
+
+from actions.knowledge import knowledge
+from console.migrate import upgrade
+from retrieval.encoder import offline_mode
+from tthc.settings import get_settings
+
+logger = logging.getLogger("actions")
+
+
+def main() -> None:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(prog="python -m actions", description="Serve the bot's custom actions.")
+    parser.add_argument("--port", type=int, default=settings.action_port)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("bm25s", "faiss.loader"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    offline_mode()
+    upgrade(settings.database_url)
+    state = knowledge().current()
+    logger.info("index ready: %d guides", len(state.guides))
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    app = create_app(executor)
+    # One process: the index loaded above is the one that serves (Sanic's worker processes
+    # would each load their own copy, after the first request).
+    app.run(host=settings.action_host, port=args.port, single_process=True, access_log=False, motd=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""What the actions know: the guides and the search index, swapped in when they change.
+
+``Knowledge.current()`` returns the loaded state; it checks (at most once every few
+seconds) whether the index manifest was rewritten, by a rebuild or a clerk's publish, and
+then loads the new artefacts and guides in the background of that call, replacing the
+old ones atomically. A failed reload keeps the previous state.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from guides.loader import load_guides
+from guides.schema import Guide
+from retrieval.index import MANIFEST, Hit, SearchIndex
+from tthc.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+CHECK_EVERY_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class KnowledgeState:
+    index: SearchIndex
+    guides: dict[str, Guide]  # by code (published only, unless drafts are indexed)
+    manifest_mtime: float
+
+    def search(self, text: str, k: int = 5) -> list[Hit]:
+        return [h for h in self.index.search(text, k=k) if h.code in self.guides]
+
+
+class Knowledge:
+    """Thread-safe holder of the current :class:`KnowledgeState`."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self._state: KnowledgeState | None = None
+        self._lock = threading.Lock()
+        self._last_check = 0.0
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.settings.index_dir / MANIFEST
+
+    def _load(self) -> KnowledgeState:
+        mtime = self.manifest_path.stat().st_mtime
+        index = SearchIndex.load(self.settings.index_dir)
+        loaded = load_guides(self.settings.procedures_dir)
+        include_drafts = bool(index.manifest.get("settings", {}).get("include_drafts"))  # type: ignore[union-attr]
+        guides = {g.code: g for g in loaded.guides if g.is_published or include_drafts}
+        logger.info("knowledge loaded: %d guides, index built %s", len(guides), index.manifest.get("built_at"))
+        return KnowledgeState(index, guides, mtime)
+
+    def current(self) -> KnowledgeState:
+        """The loaded state, reloaded first if the index changed on disk."""
+        now = time.monotonic()
+        state = self._state
+        if state is not None and now - self._last_check < CHECK_EVERY_SECONDS:
+            return state
+        with self._lock:
+            self._last_check = now
+            try:
+                mtime = self.manifest_path.stat().st_mtime
+            except OSError:
+                mtime = None
+            if self._state is None or (mtime is not None and mtime != self._state.manifest_mtime):
+                try:
+                    self._state = self._load()
+                except Exception:
+                    if self._state is None:
+                        raise
+                    logger.exception("reloading the index failed; keeping the previous one")
+            return self._state
+
+
+_knowledge: Knowledge | None = None
+
+
+def knowledge() -> Knowledge:
+    """The process-wide holder (created on first use, not at import)."""
+    global _knowledge
+    if _knowledge is None:
+        _knowledge = Knowledge()
+    return _knowledge

@@ -1,0 +1,107 @@
+"""Places citizens name, resolved to the 2025 units, and the office that serves them.
+
+Citizens still use pre-2025 names (quận Hải Châu, phường Hòa Cường Bắc). A name is first
+read as a pre-2025 address and converted to the current ward/commune; failing that it is
+read as a current one. Offices come from the clerk-edited directory ``offices/offices.yml``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from guides.schema import Guide, Level
+from tthc.settings import REPO_ROOT
+
+logger = logging.getLogger(__name__)
+
+OFFICES_FILE = REPO_ROOT / "offices" / "offices.yml"
+
+
+@dataclass(frozen=True)
+class Place:
+    province: str
+    province_code: str
+    ward: str | None = None
+    ward_code: str | None = None
+    legacy_district: str | None = None  # the pre-2025 district the citizen named, if any
+
+    @property
+    def label(self) -> str:
+        name = f"{self.ward}, {self.province}" if self.ward else self.province
+        if self.legacy_district and not self.ward:
+            name = f"{self.legacy_district} cũ ({self.province})"
+        return name
+
+
+def _attr(unit: Any, name: str) -> str:
+    return str(getattr(unit, name, "") or "").strip()
+
+
+@lru_cache(maxsize=2048)
+def resolve_place(text: str) -> Place | None:
+    """The current unit a citizen's place name refers to, or None if it is not a place."""
+    if not text.strip():
+        return None
+    try:
+        from vietnamadminunits import convert_address, parse_address  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - installed with the app extra
+        return None
+    try:
+        legacy = parse_address(text, mode="LEGACY")
+        if _attr(legacy, "ward"):
+            new = convert_address(text)
+            if _attr(new, "province"):
+                return Place(_attr(new, "province"), _attr(new, "province_code"), _attr(new, "ward") or None,
+                             _attr(new, "ward_code") or None, _attr(legacy, "district") or None)
+        current = parse_address(text, mode="FROM_2025")
+        if _attr(current, "ward") and not _attr(current, "street"):
+            return Place(_attr(current, "province"), _attr(current, "province_code"),
+                         _attr(current, "ward"), _attr(current, "ward_code"))
+        if _attr(legacy, "province"):
+            return Place(_attr(legacy, "province"), _attr(legacy, "province_code"),
+                         legacy_district=_attr(legacy, "district") or None)
+    except Exception:  # noqa: BLE001 - a library hiccup must not break an answer
+        logger.exception("could not resolve the place %r", text)
+    return None
+
+
+@lru_cache(maxsize=1)
+def _directory(path: Path = OFFICES_FILE) -> tuple[dict[str, Any], ...]:
+    try:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except (OSError, yaml.YAMLError):
+        logger.exception("cannot read the office directory %s", path)
+        return ()
+    return tuple(e for e in entries if isinstance(e, dict) and e.get("name"))
+
+
+def find_office(place: Place, level: Level, directory: tuple[dict[str, Any], ...] | None = None) -> dict[str, Any] | None:
+    entries = _directory() if directory is None else directory
+    for entry in entries:
+        if level is Level.commune and place.ward_code and str(entry.get("ward_code")) == place.ward_code:
+            return entry
+        if level is not Level.commune and str(entry.get("province_code")) == place.province_code and entry.get("level") == "province":
+            return entry
+    return None
+
+
+def office_line(entry: dict[str, Any]) -> str:
+    parts = [str(entry["name"])]
+    parts += [str(entry[k]) for k in ("address", "hours", "phone") if entry.get(k)]
+    return " — ".join(parts)
+
+
+def office_for(text: str, guide: Guide) -> tuple[str, str | None] | None:
+    """(place label, office line or None) for a place the citizen named, or None."""
+    place = resolve_place(text)
+    if place is None:
+        return None
+    level = guide.level[0] if guide.level else Level.commune
+    entry = find_office(place, level)
+    return place.label, (office_line(entry) if entry else None)

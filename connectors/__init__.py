@@ -1,0 +1,1 @@
+"""Rasa input channels and runtime plumbing for the Rasa server (.venv-rasa)."""

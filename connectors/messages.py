@@ -1,0 +1,66 @@
+"""Parsing and validating what channels receive; texts the channels send on their own."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from tthc_text import nfc
+
+MAX_SENDER_CHARS = 128
+# Longer messages are refused with a clear error: no question needs 5,000 characters and
+# every accepted message is stored.
+MAX_MESSAGE_CHARS = 5000
+
+FALLBACK_UNAVAILABLE = (
+    "Xin lỗi anh/chị, hệ thống tra cứu đang tạm gián đoạn. Anh/chị vui lòng thử lại sau ít phút."
+)
+
+
+@dataclass(frozen=True)
+class RestRequest:
+    sender: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _strip_controls(text: str) -> str:
+    """Drop control characters other than newline and tab."""
+    return "".join(c for c in text if c in "\n\t" or not (ord(c) < 32 or 0x7F <= ord(c) < 0xA0))
+
+
+def parse_rest_body(body: bytes) -> RestRequest | str:
+    """A valid request, or the error message explaining what is wrong with it."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return "the body must be UTF-8 encoded JSON"
+    except ValueError:
+        return "the body must be a JSON object: {\"sender\": \"...\", \"message\": \"...\"}"
+    if not isinstance(data, dict):
+        return "the body must be a JSON object: {\"sender\": \"...\", \"message\": \"...\"}"
+    sender = data.get("sender")
+    if isinstance(sender, int) and not isinstance(sender, bool):
+        sender = str(sender)
+    if not isinstance(sender, str) or not sender.strip():
+        return "'sender' must be a non-empty string"
+    if len(sender) > MAX_SENDER_CHARS:
+        return f"'sender' must be at most {MAX_SENDER_CHARS} characters"
+    message = data.get("message")
+    if not isinstance(message, str):
+        return "'message' must be a string"
+    if len(message) > MAX_MESSAGE_CHARS:
+        return f"'message' must be at most {MAX_MESSAGE_CHARS} characters"
+    metadata = data.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        return "'metadata' must be a JSON object"
+    return RestRequest(sender.strip(), _strip_controls(nfc(message)), metadata)
+
+
+def unavailable_text(domain: Any) -> str:
+    """The domain's ``utter_service_unavailable`` text (a built-in sentence if absent)."""
+    try:
+        return str(domain.responses["utter_service_unavailable"][0]["text"]).strip()
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return FALLBACK_UNAVAILABLE

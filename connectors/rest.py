@@ -1,0 +1,80 @@
+"""The REST channel (``/webhooks/rest/webhook``), Rasa-compatible and never silent.
+
+It takes ``{"sender": "...", "message": "...", "metadata": {...}}`` like Rasa's own REST
+channel and returns the bot's messages as a JSON list, with three differences:
+
+- bad requests (not a JSON object, missing or mistyped fields, oversized text) get a
+  400 with a clear error instead of a 500;
+- text is NFC-normalised at the entrance;
+- when the bot produced nothing (the action server is down, an action failed, Rasa
+  raised), the citizen gets the polite ``utter_service_unavailable`` message from the
+  domain instead of silence, and the failure is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.messages import parse_rest_body, unavailable_text
+from connectors.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+
+class PoliteRestInput(InputChannel):
+    """Drop-in replacement for Rasa's ``rest`` channel (same name, same URL)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        module = inspect.getmodule(self)
+        webhook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            parsed = parse_rest_body(request.body)
+            if isinstance(parsed, str):
+                return response.json({"error": parsed}, status=400)
+            if not parsed.text.strip():
+                logger.info("empty message from %s", parsed.sender)
+            collector = CollectingOutputChannel()
+            message = UserMessage(
+                parsed.text,
+                collector,
+                parsed.sender,
+                input_channel=self.name(),
+                metadata=parsed.metadata,
+            )
+            # Shielded: a slow reply is answered politely, but the message keeps being
+            # processed and saved; nothing the citizen sent is dropped.
+            task = asyncio.ensure_future(on_new_message(message))
+            try:
+                await asyncio.wait_for(asyncio.shield(task), timeout=get_settings().reply_timeout)
+            except asyncio.TimeoutError:
+                logger.error("no reply within %ss for sender %s", get_settings().reply_timeout, parsed.sender)
+            except Exception:  # noqa: BLE001 - the citizen must get an answer whatever failed
+                logger.exception("failed to handle a message from %s", parsed.sender)
+            if not collector.messages:
+                logger.error("empty reply for sender %s: sending the service-unavailable message", parsed.sender)
+                agent = getattr(request.app.ctx, "agent", None)
+                collector.messages.append(
+                    {"recipient_id": parsed.sender, "text": unavailable_text(agent.domain if agent else None)}
+                )
+            return response.json(collector.messages)
+
+        return webhook

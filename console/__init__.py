@@ -1,0 +1,1 @@
+"""Staff data (feedback, handoff tickets, ...) and, later, the staff console."""

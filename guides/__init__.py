@@ -1,0 +1,1 @@
+"""Procedure guides: the content model, loading and validation, catalog import."""

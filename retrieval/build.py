@@ -1,0 +1,215 @@
+"""Building the index artefacts from the guides: ``build_index`` and its fingerprint.
+
+The fingerprint covers the guide files, the training texts and the settings that shape
+the artefacts, so an unchanged project is not rebuilt and a changed one always is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from guides.loader import guide_files, load_guides
+from guides.schema import Guide
+from retrieval import calibrate
+from retrieval.encoder import (
+    augment,
+    encode,
+    load_encoder,
+    train_static_encoder,
+    training_pairs,
+)
+from retrieval.index import (
+    MANIFEST,
+    MODEL_DIR,
+    GuideRef,
+    SearchIndex,
+    make_faiss_index,
+    save_index,
+)
+from retrieval.passages import Passage, guide_document, guide_passages
+
+logger = logging.getLogger(__name__)
+
+BUILD_VERSION = "1"  # bump when the artefact format or the build logic changes
+OFFTOPIC_FILE = Path(__file__).parent / "data" / "offtopic.yml"
+OFFTOPIC_INTENTS = ("out_of_scope", "chitchat", "greet", "goodbye", "thank")
+_ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    procedures_dir: Path
+    out_dir: Path
+    include_drafts: bool = False
+    embedding_model: str | None = None  # None: train the project's own model
+    embedding_dim: int = 256
+    embedding_epochs: int = 6
+    embedding_vocab_size: int = 12000
+    exact_index_max: int = 50_000
+    nlu_dir: Path | None = None
+
+    def settings_key(self) -> dict[str, object]:
+        return {
+            "include_drafts": self.include_drafts,
+            "embedding_model": self.embedding_model,
+            "embedding_dim": self.embedding_dim,
+            "embedding_epochs": self.embedding_epochs,
+            "embedding_vocab_size": self.embedding_vocab_size,
+            "exact_index_max": self.exact_index_max,
+            "build_version": BUILD_VERSION,
+        }
+
+
+def _nlu_files(nlu_dir: Path | None) -> list[Path]:
+    if nlu_dir is None or not nlu_dir.is_dir():
+        return []
+    return sorted(p for p in nlu_dir.rglob("*") if p.suffix in (".yml", ".yaml"))
+
+
+def fingerprint(options: BuildOptions) -> str:
+    """SHA-256 over guide files, calibration texts and artefact-shaping settings."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(options.settings_key(), sort_keys=True).encode())
+    files = list(guide_files(options.procedures_dir)) if options.procedures_dir.exists() else []
+    for path in [*files, *_nlu_files(options.nlu_dir), OFFTOPIC_FILE]:
+        digest.update(str(path.name).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def is_stale(options: BuildOptions) -> bool:
+    manifest = options.out_dir / MANIFEST
+    if not manifest.exists():
+        return True
+    try:
+        stored = json.loads(manifest.read_text(encoding="utf-8")).get("fingerprint")
+    except (OSError, ValueError):
+        return True
+    return stored != fingerprint(options)
+
+
+def offtopic_texts(nlu_dir: Path | None) -> list[str]:
+    """Messages no guide answers: the built-in list plus off-topic NLU examples."""
+    texts = list(yaml.safe_load(OFFTOPIC_FILE.read_text(encoding="utf-8")))
+    for path in _nlu_files(nlu_dir):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError:
+            continue
+        for item in data.get("nlu") or []:
+            if item.get("intent") in OFFTOPIC_INTENTS and isinstance(item.get("examples"), str):
+                for line in item["examples"].splitlines():
+                    line = line.strip().removeprefix("- ").strip()
+                    if line:
+                        texts.append(_ANNOTATION.sub(lambda m: m.group(1) or m.group(2), line))
+    return texts
+
+
+def select_guides(options: BuildOptions) -> list[Guide]:
+    loaded = load_guides(options.procedures_dir)
+    for problem in loaded.problems:
+        logger.warning("guide skipped: %s", problem)
+    return [g for g in loaded.guides if g.is_published or options.include_drafts]
+
+
+def _anchor_texts(guide: Guide) -> list[str]:
+    return [guide.title, *guide.aliases, *guide.sample_questions]
+
+
+def calibration_data(
+    index: SearchIndex, guides: list[Guide], offtopic: list[str], seed: int = 29
+) -> tuple[list[np.ndarray], list[int]]:
+    """Features and labels from synthesised in-scope questions and off-topic messages."""
+    rng = random.Random(seed)
+    queries: list[tuple[str, int | None]] = []
+    per_guide = max(1, min(6, 3000 // max(1, len(guides))))
+    for position, guide in enumerate(guides):
+        texts = _anchor_texts(guide)
+        for _ in range(per_guide):
+            queries.append((augment(rng.choice(texts), rng), position))
+    queries += [(text, None) for text in offtopic]
+    x: list[np.ndarray] = []
+    y: list[int] = []
+    for query, answer in queries:
+        dense, lexical, tokens = index.candidates(query, 5)
+        best = max(lexical.values(), default=0.0)
+        ranked = sorted(dense, key=lambda g: -dense[g])[:4]
+        if answer is not None and answer not in ranked:
+            ranked.append(answer)
+        for g in ranked:
+            rel = lexical.get(g, 0.0) / best if best > 0 else 0.0
+            x.append(calibrate.features(dense[g] if g in dense else 0.0, index.lexical.coverage(tokens, g), rel))
+            y.append(int(g == answer))
+    return x, y
+
+
+def build_index(options: BuildOptions, progress: Callable[[str], None] = logger.info) -> dict[str, object]:
+    """Build every artefact into ``options.out_dir``; returns the manifest."""
+    started = time.perf_counter()
+    guides = select_guides(options)
+    if not guides:
+        raise ValueError(f"no guides to index under {options.procedures_dir}")
+    progress(f"{len(guides)} guides to index")
+    passages: list[Passage] = [p for i, g in enumerate(guides) for p in guide_passages(g, i)]
+    offtopic = offtopic_texts(options.nlu_dir)
+
+    out = options.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    if options.embedding_model:
+        progress(f"loading the pretrained encoder {options.embedding_model}")
+        model = load_encoder(options.embedding_model)
+        form = "normalized"
+        model_ref = options.embedding_model
+    else:
+        progress("training the project's embedding model")
+        anchors, positives = training_pairs([(guide_document(g), _anchor_texts(g)) for g in guides])
+        corpus: Iterable[str] = [p.text for p in passages] + [guide_document(g) for g in guides] + offtopic
+        model = train_static_encoder(
+            corpus,
+            anchors,
+            positives,
+            out / MODEL_DIR,
+            dim=options.embedding_dim,
+            vocab_size=options.embedding_vocab_size,
+            epochs=options.embedding_epochs,
+        )
+        form = "folded"
+        model_ref = MODEL_DIR
+    encoder_seconds = time.perf_counter() - t0
+
+    progress(f"encoding {len(passages)} passages")
+    vectors = encode(model, [p.text for p in passages], form)  # type: ignore[arg-type]
+    faiss_index = make_faiss_index(vectors, options.exact_index_max)
+    manifest: dict[str, object] = {
+        "fingerprint": fingerprint(options),
+        "settings": options.settings_key(),
+        "model": model_ref,
+        "input_form": form,
+        "guides": len(guides),
+        "published": sum(g.is_published for g in guides),
+        "passages": len(passages),
+        "index_type": type(faiss_index).__name__,
+    }
+    refs = [GuideRef(g.code, g.id, g.title, g.status.value) for g in guides]
+    index = SearchIndex(refs, passages, vectors, faiss_index, model, form, calibrate.DEFAULT, manifest)  # type: ignore[arg-type]
+    progress("calibrating the score")
+    x, y = calibration_data(index, guides, offtopic)
+    calibration = calibrate.fit(x, y)
+    manifest["calibration_pairs"] = len(y)
+    manifest["encoder_seconds"] = round(encoder_seconds, 2)
+    manifest["build_seconds"] = round(time.perf_counter() - started, 2)
+    save_index(out, guides, passages, vectors, faiss_index, calibration, manifest)
+    progress(f"index written to {out} in {manifest['build_seconds']} s")
+    return manifest

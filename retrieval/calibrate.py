@@ -1,0 +1,63 @@
+"""Turning dense and lexical evidence into one score in [0, 1].
+
+The score is a logistic model over three features of a (query, guide) pair: the best
+cosine between the query and the guide's passages, the share of the query's IDF mass the
+guide covers, and the guide's BM25 score relative to the best one for that query. Its
+weights are fitted at build time on questions synthesised from the content (noisy
+variants of titles, aliases and sample questions, answered by their guide) and on
+off-topic messages (answered by nothing), so a score means the same for every query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+FEATURES = ("dense", "coverage", "bm25_relative")
+
+
+def features(dense: float, coverage: float, bm25_relative: float) -> np.ndarray:
+    return np.array([dense, coverage, bm25_relative], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    weights: tuple[float, ...]
+    bias: float
+
+    def score(self, x: np.ndarray) -> float:
+        z = float(np.dot(self.weights, x) + self.bias)
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+    def to_json(self) -> dict[str, object]:
+        return {"features": list(FEATURES), "weights": list(self.weights), "bias": self.bias}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Calibration:
+        return cls(tuple(float(w) for w in data["weights"]), float(data["bias"]))  # type: ignore[union-attr,arg-type]
+
+
+# Used before fitting, and when there is too little data to fit (a handful of guides).
+DEFAULT = Calibration(weights=(6.0, 4.0, 1.0), bias=-7.0)
+
+
+def fit(x: Sequence[np.ndarray], y: Sequence[int], l2: float = 1e-3, iterations: int = 50) -> Calibration:
+    """L2-regularised logistic regression by Newton's method (three features: instant)."""
+    labels = np.asarray(y, dtype=np.float64)
+    if len(labels) < 10 or labels.min() == labels.max():
+        return DEFAULT
+    data = np.column_stack([np.asarray(x, dtype=np.float64), np.ones(len(labels))])
+    w = np.zeros(data.shape[1])
+    reg = np.full(data.shape[1], l2)
+    reg[-1] = 0.0
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-(data @ w)))
+        grad = data.T @ (p - labels) + reg * w
+        hess = (data * (p * (1 - p))[:, None]).T @ data + np.diag(reg + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return Calibration(tuple(float(v) for v in w[:-1]), float(w[-1]))

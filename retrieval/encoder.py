@@ -1,0 +1,171 @@
+"""The sentence encoder: the project's own static embedding model, or a pretrained one.
+
+The default model is trained offline from the project's content in seconds: a WordPiece
+tokenizer learnt on the accent-folded text, a ``StaticEmbedding`` (mean of token vectors)
+and MultipleNegativesRankingLoss over (question-like text, guide) pairs. It reads text in
+its search form (folded, shorthand expanded), so questions typed with or without
+diacritics encode identically. A pretrained model reads the normalised text with its
+diacritics instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from tthc_text import normalize, search_text
+
+logger = logging.getLogger(__name__)
+
+InputForm = Literal["folded", "normalized"]
+
+# Aspect phrases mixed into training anchors, so the model learns that they do not name a
+# procedure ("lệ phí khai sinh" and "khai sinh" point at the same guide).
+ASPECT_PHRASES = (
+    "cần giấy tờ gì",
+    "hồ sơ gồm những gì",
+    "lệ phí bao nhiêu",
+    "mất bao lâu",
+    "nộp ở đâu",
+    "làm online được không",
+    "thủ tục thế nào",
+    "các bước ra sao",
+    "ai được làm",
+    "căn cứ pháp lý",
+    "nhận kết quả gì",
+    "cho tôi hỏi",
+    "muốn làm",
+)
+
+
+def offline_mode() -> None:
+    """Forbid any download by the Hugging Face libraries (call before loading a model)."""
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+        os.environ.setdefault(var, "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def encoder_text(text: str, form: InputForm) -> str:
+    """The text the encoder sees."""
+    return search_text(text) if form == "folded" else normalize(text)
+
+
+def augment(text: str, rng: random.Random) -> str:
+    """A noisy variant of a question-like text: dropped syllables and an aspect phrase."""
+    words = text.split()
+    if len(words) > 3:
+        words = [w for w in words if rng.random() > 0.2] or words
+    if rng.random() < 0.6:
+        phrase = rng.choice(ASPECT_PHRASES)
+        words = [*words, phrase] if rng.random() < 0.7 else [phrase, *words]
+    return " ".join(words)
+
+
+def training_pairs(
+    anchors_by_doc: Sequence[tuple[str, Sequence[str]]], seed: int = 13, variants: int = 3
+) -> tuple[list[str], list[str]]:
+    """(anchor, positive) pairs: each anchor text and noisy variants against its document."""
+    rng = random.Random(seed)
+    anchors: list[str] = []
+    positives: list[str] = []
+    for document, texts in anchors_by_doc:
+        for text in texts:
+            for variant in [text] + [augment(text, rng) for _ in range(variants)]:
+                anchors.append(variant)
+                positives.append(document)
+    return anchors, positives
+
+
+def train_static_encoder(
+    corpus: Iterable[str],
+    anchors: Sequence[str],
+    positives: Sequence[str],
+    out_dir: Path,
+    *,
+    dim: int = 256,
+    vocab_size: int = 12000,
+    epochs: int = 6,
+    seed: int = 13,
+):  # -> SentenceTransformer (imported lazily: torch is heavy)
+    """Train the default encoder on folded text and save it to ``out_dir``."""
+    offline_mode()
+    import torch  # noqa: PLC0415
+    from datasets import Dataset  # noqa: PLC0415
+    from sentence_transformers import (  # noqa: PLC0415
+        SentenceTransformer,
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+        losses,
+    )
+    from sentence_transformers.models import StaticEmbedding  # noqa: PLC0415
+    from sentence_transformers.training_args import BatchSamplers  # noqa: PLC0415
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers  # noqa: PLC0415
+
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.Lowercase()
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=vocab_size, special_tokens=["[UNK]", "[PAD]"], min_frequency=1, show_progress=False
+    )
+    folded_corpus = [search_text(t) for t in corpus]
+    tokenizer.train_from_iterator(folded_corpus, trainer=trainer)
+    static = StaticEmbedding(tokenizer, embedding_dim=dim)
+    model = SentenceTransformer(modules=[static], device="cpu")
+
+    data = Dataset.from_dict(
+        {"anchor": [search_text(a) for a in anchors], "positive": [search_text(p) for p in positives]}
+    )
+    loss = losses.MultipleNegativesRankingLoss(model)
+    with tempfile.TemporaryDirectory() as tmp:
+        args = SentenceTransformerTrainingArguments(
+            output_dir=tmp,
+            num_train_epochs=epochs,
+            per_device_train_batch_size=256,
+            learning_rate=0.1,
+            warmup_ratio=0.05,
+            batch_sampler=BatchSamplers.NO_DUPLICATES,
+            save_strategy="no",
+            logging_strategy="no",
+            report_to="none",
+            use_cpu=True,
+            seed=seed,
+            data_seed=seed,
+            disable_tqdm=False,
+            dataloader_num_workers=0,
+        )
+        SentenceTransformerTrainer(model=model, args=args, train_dataset=data, loss=loss).train()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save(str(out_dir))
+    return model
+
+
+def load_encoder(name_or_path: str):  # -> SentenceTransformer
+    """Load a sentence-transformers model from a local folder (or the local HF cache)."""
+    offline_mode()
+    from sentence_transformers import SentenceTransformer  # noqa: PLC0415
+
+    return SentenceTransformer(name_or_path, device="cpu", local_files_only=True)
+
+
+def encode(model, texts: Sequence[str], form: InputForm, batch_size: int = 512) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Unit-length float32 vectors for ``texts`` (inner product == cosine)."""
+    if not texts:
+        dim = model.get_sentence_embedding_dimension() or 1
+        return np.zeros((0, dim), dtype=np.float32)
+    vectors = model.encode(
+        [encoder_text(t, form) for t in texts],
+        batch_size=batch_size,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
+    return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,199 @@
+"""The search index: passages, their vectors in FAISS, BM25, and the fused, calibrated score.
+
+``build_index`` writes the artefacts to a folder; ``SearchIndex.load`` reads them back.
+A search returns guides ranked by a score in [0, 1] that means the same thing for every
+query: the estimated probability that the guide answers it (see :mod:`retrieval.calibrate`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from guides.schema import Guide
+from retrieval.calibrate import Calibration, features
+from retrieval.encoder import InputForm, encode, load_encoder
+from retrieval.lexical import LexicalScorer, query_tokens
+from retrieval.passages import Passage
+from tthc_text import lexical_tokens
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+GUIDES = "guides.json"
+PASSAGES = "passages.jsonl"
+VECTORS = "vectors.npy"
+FAISS_INDEX = "faiss.index"
+MODEL_DIR = "model"
+CALIBRATION = "calibration.json"
+
+# How many nearest passages FAISS returns per query, and lexical candidates per query.
+DENSE_PASSAGES = 64
+LEXICAL_GUIDES = 20
+
+
+@dataclass(frozen=True)
+class GuideRef:
+    """What the index keeps about a guide (the full guide is loaded by the caller)."""
+
+    code: str
+    id: str
+    title: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    code: str
+    id: str
+    title: str
+    score: float
+    dense: float
+    lexical: float
+
+    def to_json(self) -> dict[str, object]:
+        return {"code": self.code, "id": self.id, "title": self.title, "score": round(self.score, 4)}
+
+
+def make_faiss_index(vectors: np.ndarray, exact_max: int):  # type: ignore[no-untyped-def]
+    """Exact inner product up to ``exact_max`` vectors, HNSW (approximate) above."""
+    import faiss  # noqa: PLC0415
+
+    dim = vectors.shape[1]
+    if len(vectors) <= exact_max:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 128
+    index.add(vectors)
+    return index
+
+
+class SearchIndex:
+    """A loaded index: call :meth:`search`."""
+
+    def __init__(
+        self,
+        guides: list[GuideRef],
+        passages: list[Passage],
+        vectors: np.ndarray,
+        faiss_index,  # type: ignore[no-untyped-def]
+        model,  # type: ignore[no-untyped-def]
+        form: InputForm,
+        calibration: Calibration,
+        manifest: dict[str, object],
+    ) -> None:
+        self.guides = guides
+        self.passages = passages
+        self.vectors = vectors
+        self.faiss_index = faiss_index
+        self.model = model
+        self.form: InputForm = form
+        self.calibration = calibration
+        self.manifest = manifest
+        self.passage_guide = np.asarray([p.guide for p in passages], dtype=np.int64)
+        order = np.argsort(self.passage_guide, kind="stable")
+        self._by_guide = np.split(order, np.cumsum(np.bincount(self.passage_guide, minlength=len(guides)))[:-1])
+        self.lexical = LexicalScorer([lexical_tokens(p.text) for p in passages], self.passage_guide)
+        self.by_code = {g.code: i for i, g in enumerate(guides)}
+
+    # -- loading -----------------------------------------------------------------------
+    @classmethod
+    def load(cls, folder: Path) -> SearchIndex:
+        import faiss  # noqa: PLC0415
+
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        guides = [GuideRef(**g) for g in json.loads((folder / GUIDES).read_text(encoding="utf-8"))]
+        passages = [
+            Passage(**json.loads(line))
+            for line in (folder / PASSAGES).read_text(encoding="utf-8").splitlines()
+            if line
+        ]
+        vectors = np.load(folder / VECTORS)
+        faiss_index = faiss.read_index(str(folder / FAISS_INDEX))
+        model_ref = str(manifest["model"])
+        model = load_encoder(str(folder / MODEL_DIR) if model_ref == MODEL_DIR else model_ref)
+        calibration = Calibration.from_json(json.loads((folder / CALIBRATION).read_text("utf-8")))
+        return cls(guides, passages, vectors, faiss_index, model, manifest["input_form"], calibration, manifest)  # type: ignore[arg-type]
+
+    # -- searching ---------------------------------------------------------------------
+    def encode_query(self, query: str) -> np.ndarray:
+        return encode(self.model, [query], self.form)[0]
+
+    def dense_scores(self, qvec: np.ndarray, guides: Sequence[int]) -> dict[int, float]:
+        """Exact best cosine per guide over its passages."""
+        return {
+            g: float(np.max(self.vectors[self._by_guide[g]] @ qvec)) if len(self._by_guide[g]) else 0.0
+            for g in guides
+        }
+
+    def candidates(self, query: str, k: int) -> tuple[dict[int, float], dict[int, float], list[str]]:
+        qvec = self.encode_query(query)
+        tokens = query_tokens(query)
+        n = min(len(self.passages), max(DENSE_PASSAGES, k * 8))
+        dense: dict[int, float] = {}
+        if n:
+            sims, ids = self.faiss_index.search(qvec[None, :], n)
+            for sim, pid in zip(sims[0], ids[0]):
+                if pid < 0:
+                    continue
+                g = int(self.passage_guide[pid])
+                if g not in dense:
+                    dense[g] = float(sim)
+        lexical = self.lexical.top_guides(tokens, max(LEXICAL_GUIDES, k))
+        missing = [g for g in lexical if g not in dense]
+        dense.update(self.dense_scores(qvec, missing))
+        return dense, lexical, tokens
+
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        """Guides ranked by calibrated score, best first."""
+        if not query.strip() or not self.guides:
+            return []
+        dense, lexical, tokens = self.candidates(query, k)
+        best_bm25 = max(lexical.values(), default=0.0)
+        hits = []
+        for g, d in dense.items():
+            cov = self.lexical.coverage(tokens, g)
+            rel = lexical.get(g, 0.0) / best_bm25 if best_bm25 > 0 else 0.0
+            score = self.calibration.score(features(d, cov, rel))
+            ref = self.guides[g]
+            hits.append(Hit(ref.code, ref.id, ref.title, score, d, cov))
+        hits.sort(key=lambda h: (-h.score, -h.dense))
+        return hits[:k]
+
+
+def save_index(
+    folder: Path,
+    guides: Sequence[Guide],
+    passages: Sequence[Passage],
+    vectors: np.ndarray,
+    faiss_index,  # type: ignore[no-untyped-def]
+    calibration: Calibration,
+    manifest: dict[str, object],
+) -> None:
+    """Write every artefact; the manifest last, so a reader never sees a half-written index."""
+    import faiss  # noqa: PLC0415
+
+    folder.mkdir(parents=True, exist_ok=True)
+    refs = [asdict(GuideRef(g.code, g.id, g.title, g.status.value)) for g in guides]
+    (folder / GUIDES).write_text(json.dumps(refs, ensure_ascii=False), encoding="utf-8")
+    (folder / PASSAGES).write_text(
+        "".join(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in passages), encoding="utf-8"
+    )
+    np.save(folder / VECTORS, vectors)
+    faiss.write_index(faiss_index, str(folder / FAISS_INDEX))
+    (folder / CALIBRATION).write_text(json.dumps(calibration.to_json()), encoding="utf-8")
+    manifest = {**manifest, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    tmp = folder / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.replace(folder / MANIFEST)
+
+
+ProgressFn = Callable[[str], None]

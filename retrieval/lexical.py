@@ -1,0 +1,81 @@
+"""The lexical side: BM25 (bm25s) over folded syllables and syllable pairs, and an
+IDF-weighted coverage of the query that is comparable across queries (0..1)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+from tthc_text import lexical_tokens
+
+# Tokens that ask about an aspect or are chat filler: they never name a procedure. Folded
+# forms that are ambiguous after folding (can = cần/căn, the = thế/thẻ, ho = hồ/hộ) are
+# only listed as pairs.
+STOP_TOKENS = frozenset(
+    """gi la thi co khong duoc nao nhu toi em anh minh a cho hoi muon va voi cua o de ra sao
+    vay nhe oi ah nhi u ak ban giup nhung cac nhieu mat bi roi nua di phai ma neu khi
+    giay_to ho_so le_phi bao_nhieu bao_lau o_dau thu_tuc nhu_the the_nao can_gi can_nhung
+    nhung_gi lam_sao lam_gi gi_a bao_gio cho_toi toi_hoi cho_hoi hoi_ve muon_lam lam_the
+    mat_bao mat_phi nop_o nop_ho ra_sao duoc_khong co_duoc khong_a vay_a""".split()
+)
+
+
+def query_tokens(text: str) -> list[str]:
+    """Lexical tokens of a text, aspect and filler words removed."""
+    return [t for t in lexical_tokens(text) if t not in STOP_TOKENS]
+
+
+class LexicalScorer:
+    """BM25 over passages plus IDF coverage over each guide's vocabulary."""
+
+    def __init__(self, passage_tokens: Sequence[Sequence[str]], passage_guide: Sequence[int]) -> None:
+        import bm25s  # noqa: PLC0415
+
+        self.passage_guide = np.asarray(passage_guide, dtype=np.int64)
+        self.n_guides = int(self.passage_guide.max()) + 1 if len(self.passage_guide) else 0
+        self.bm25 = bm25s.BM25()
+        self.bm25.index([list(t) or ["<empty>"] for t in passage_tokens], show_progress=False)
+        df: Counter[str] = Counter()
+        guide_vocab: list[set[str]] = [set() for _ in range(self.n_guides)]
+        for tokens, guide in zip(passage_tokens, passage_guide):
+            guide_vocab[guide].update(tokens)
+        for vocab in guide_vocab:
+            df.update(vocab)
+        n = max(self.n_guides, 1)
+        self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self.unknown_idf = math.log(1 + n)
+        self.guide_vocab = guide_vocab
+
+    def weight(self, token: str) -> float:
+        return self.idf.get(token, self.unknown_idf)
+
+    def coverage(self, tokens: Sequence[str], guide: int) -> float:
+        """Share of the query's IDF mass found in the guide's passages (0..1)."""
+        unique = set(tokens)
+        total = sum(self.weight(t) for t in unique)
+        if total == 0:
+            return 0.0
+        vocab = self.guide_vocab[guide]
+        return sum(self.weight(t) for t in unique if t in vocab) / total
+
+    def top_guides(self, tokens: Sequence[str], k: int) -> dict[int, float]:
+        """Best BM25 score per guide among the top passages."""
+        if not tokens or not len(self.passage_guide):
+            return {}
+        n_passages = len(self.passage_guide)
+        docs, scores = self.bm25.retrieve(
+            [list(tokens)], k=min(n_passages, k * 8), show_progress=False, n_threads=1
+        )
+        best: dict[int, float] = {}
+        for doc, score in zip(docs[0], scores[0]):
+            if score <= 0:
+                continue
+            guide = int(self.passage_guide[int(doc)])
+            if float(score) > best.get(guide, 0.0):
+                best[guide] = float(score)
+            if len(best) >= k:
+                break
+        return best

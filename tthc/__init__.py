@@ -1,0 +1,1 @@
+"""The action-side runtime (.venv): settings and the ``tthc`` command-line tool."""

@@ -1,0 +1,233 @@
+"""``tthc``: the command-line tool for content and retrieval work (runs in ``.venv``).
+
+``main()`` parses arguments; each ``cmd_*`` function does one subcommand's work. Machine
+output (``--json``) goes to stdout alone; progress and logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from tthc.settings import get_settings
+
+err = Console(stderr=True)
+
+
+def _progress(message: str) -> None:
+    err.print(f"[cyan]›[/cyan] {message}")
+
+
+def _dump(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+# -- procedures ------------------------------------------------------------------------
+def cmd_procedures_validate(args: argparse.Namespace) -> int:
+    from guides.loader import load_guides  # noqa: PLC0415
+
+    result = load_guides(args.dir)
+    for problem in result.problems:
+        sys.stdout.write(f"{problem}\n")
+    published = len(result.published())
+    err.print(
+        f"{len(result.guides)} valid guides ({published} published, "
+        f"{len(result.guides) - published} drafts); {len(result.problems)} problems"
+    )
+    return 1 if result.problems else 0
+
+
+def cmd_procedures_list(args: argparse.Namespace) -> int:
+    from guides.loader import load_guides  # noqa: PLC0415
+
+    result = load_guides(args.dir)
+    rows = [{"code": g.code, "id": g.id, "title": g.title, "status": g.status.value} for g in result.guides]
+    if args.json:
+        _dump(rows)
+    else:
+        for row in rows:
+            sys.stdout.write(f"{row['code']}\t{row['status']}\t{row['id']}\t{row['title']}\n")
+    return 0
+
+
+def cmd_procedures_stale(args: argparse.Namespace) -> int:
+    from guides.loader import load_guides  # noqa: PLC0415
+
+    result = load_guides(args.dir)
+    limit = dt.date.today() - dt.timedelta(days=args.days)
+    stale = [g for g in result.guides if g.last_reviewed is None or g.last_reviewed < limit]
+    rows = [
+        {
+            "code": g.code,
+            "id": g.id,
+            "title": g.title,
+            "last_reviewed": g.last_reviewed.isoformat() if g.last_reviewed else None,
+            "path": str(result.paths[g.id]),
+        }
+        for g in stale
+    ]
+    if args.json:
+        _dump(rows)
+    else:
+        for row in rows:
+            sys.stdout.write(f"{row['code']}\t{row['last_reviewed'] or 'never'}\t{row['path']}\n")
+        err.print(f"{len(rows)} guides not reviewed in the last {args.days} days")
+    return 0
+
+
+def cmd_procedures_import(args: argparse.Namespace) -> int:
+    from guides.catalog_import import run_import  # noqa: PLC0415
+
+    if not args.source.is_dir():
+        err.print(f"[red]catalog folder not found: {args.source}[/red]")
+        return 2
+    report = run_import(args.source, args.out)
+    if args.json:
+        _dump(report.to_dict())
+    else:
+        sys.stdout.write(report.to_text() + "\n")
+    return 0
+
+
+# -- retrieval -------------------------------------------------------------------------
+def _build_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from retrieval.build import BuildOptions  # noqa: PLC0415
+
+    settings = get_settings()
+    return BuildOptions(
+        procedures_dir=args.procedures or settings.procedures_dir,
+        out_dir=args.out or settings.index_dir,
+        include_drafts=args.include_drafts or settings.include_drafts,
+        embedding_model=args.model or settings.embedding_model or None,
+        embedding_dim=settings.embedding_dim,
+        embedding_epochs=settings.embedding_epochs,
+        embedding_vocab_size=settings.embedding_vocab_size,
+        exact_index_max=settings.exact_index_max,
+        nlu_dir=settings.nlu_dir,
+    )
+
+
+def cmd_index_build(args: argparse.Namespace) -> int:
+    from retrieval.build import build_index, is_stale  # noqa: PLC0415
+
+    options = _build_options(args)
+    if args.if_stale and not is_stale(options):
+        err.print(f"index in {options.out_dir} is up to date")
+        return 0
+    manifest = build_index(options, progress=_progress)
+    if args.json:
+        _dump(manifest)
+    return 0
+
+
+def _load_index(folder: Path | None):  # type: ignore[no-untyped-def]
+    from retrieval.index import MANIFEST, SearchIndex  # noqa: PLC0415
+
+    folder = folder or get_settings().index_dir
+    if not (folder / MANIFEST).exists():
+        err.print(f"[red]no index in {folder}: run `tthc index build` first[/red]")
+        raise SystemExit(2)
+    return SearchIndex.load(folder)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    index = _load_index(args.index)
+    hits = index.search(args.query, k=args.k)
+    if args.json:
+        _dump([h.to_json() for h in hits])
+    else:
+        for hit in hits:
+            sys.stdout.write(f"{hit.score:.3f}\t{hit.code}\t{hit.title}\n")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from retrieval.evaluate import evaluate, load_eval_items  # noqa: PLC0415
+
+    index = _load_index(args.index)
+    items = load_eval_items(args.file)
+    report = evaluate(index, items, threshold=get_settings().answer_threshold)
+    if args.json:
+        _dump(report)
+    else:
+        from retrieval.evaluate import format_report  # noqa: PLC0415
+
+        sys.stdout.write(format_report(report) + "\n")
+    return 0
+
+
+# -- parser ----------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(prog="tthc", description="Content and retrieval tools.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    procedures = sub.add_parser("procedures", help="validate, list and import procedure guides")
+    psub = procedures.add_subparsers(dest="procedures_command", required=True)
+    p = psub.add_parser("validate", help="check every guide file; exit 1 on any problem")
+    p.add_argument("dir", nargs="?", type=Path, default=settings.procedures_dir)
+    p.set_defaults(func=cmd_procedures_validate)
+    p = psub.add_parser("list", help="list guides (sub-folders and drafts included)")
+    p.add_argument("dir", nargs="?", type=Path, default=settings.procedures_dir)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_procedures_list)
+    p = psub.add_parser("stale", help="guides not reviewed for N days")
+    p.add_argument("dir", nargs="?", type=Path, default=settings.procedures_dir)
+    p.add_argument("--days", type=int, required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_procedures_stale)
+    p = psub.add_parser("import", help="turn the national catalog's JSON records into drafts")
+    p.add_argument("--source", type=Path, required=True, help="catalog folder (ministry sub-folders)")
+    p.add_argument("--out", type=Path, required=True, help="where to write the draft guides")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_procedures_import)
+
+    index = sub.add_parser("index", help="build the search index")
+    isub = index.add_subparsers(dest="index_command", required=True)
+    p = isub.add_parser("build", help="train the encoder and build the index artefacts")
+    p.add_argument("--procedures", type=Path, default=None)
+    p.add_argument("--include-drafts", action="store_true")
+    p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--model", default=None, help="pretrained sentence-transformers model or folder")
+    p.add_argument("--if-stale", action="store_true", help="do nothing when the index is up to date")
+    p.add_argument("--json", action="store_true", help="print the manifest")
+    p.set_defaults(func=cmd_index_build)
+
+    p = sub.add_parser("search", help="find the guides answering a question")
+    p.add_argument("query")
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--index", type=Path, default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("eval", help="recall@k and MRR of the index on a labelled question file")
+    p.add_argument("file", type=Path)
+    p.add_argument("--index", type=Path, default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    from retrieval.encoder import offline_mode  # noqa: PLC0415
+
+    offline_mode()
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

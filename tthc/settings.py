@@ -1,0 +1,57 @@
+"""Settings of the action-side runtime (.venv), read from the environment and ``.env``.
+
+One object for the action server, the retrieval build, the CLI and the web front. Every
+default works on a fresh clone: SQLite, the project's own procedures and its own trained
+embedding model; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Content and retrieval
+    procedures_dir: Path = REPO_ROOT / "procedures"
+    nlu_dir: Path = REPO_ROOT / "nlu_data"
+    index_dir: Path = REPO_ROOT / "build" / "index"
+    include_drafts: bool = False
+    embedding_model: str | None = Field(
+        default=None,
+        description=(
+            "A pretrained sentence-transformers model name or local folder. Empty: the "
+            "project trains its own static embedding model from its content (the default)."
+        ),
+    )
+    embedding_dim: int = 256
+    embedding_epochs: int = 6
+    embedding_vocab_size: int = 12000
+    exact_index_max: int = Field(
+        default=50_000,
+        description="Above this many passages the FAISS index is approximate (HNSW).",
+    )
+    # Dialogue thresholds on the retrieval score (0..1)
+    answer_threshold: float = 0.5
+    ambiguity_margin: float = 0.04
+
+    # Services
+    action_host: str = "0.0.0.0"
+    action_port: int = 5055
+    web_host: str = "0.0.0.0"
+    web_port: int = 8000
+    rasa_url: str = "http://127.0.0.1:5005"
+    database_url: str = f"sqlite:///{REPO_ROOT / 'build' / 'tthc.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once, on first use)."""
+    return Settings()

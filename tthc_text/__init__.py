@@ -1,0 +1,32 @@
+"""Vietnamese text normalisation shared by both runtimes (pure Python, no third-party imports).
+
+Import what you need from here; :mod:`tthc_text.normalize` holds the functions and
+:mod:`tthc_text.abbreviations` the chat-shorthand table.
+"""
+
+from tthc_text.normalize import (
+    expand_abbreviations,
+    fold,
+    fold_char,
+    fix_tone_placement,
+    lexical_tokens,
+    nfc,
+    normalize,
+    search_text,
+    syllables,
+)
+from tthc_text.segmentation import locate_words, segment
+
+__all__ = [
+    "expand_abbreviations",
+    "fix_tone_placement",
+    "fold",
+    "fold_char",
+    "lexical_tokens",
+    "locate_words",
+    "nfc",
+    "normalize",
+    "search_text",
+    "segment",
+    "syllables",
+]

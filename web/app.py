@@ -1,0 +1,52 @@
+"""``create_app(settings)``: the web front.
+
+- ``/``: the chat demo page, talking to the bot through ``/api/chat``;
+- ``/api/chat``: forwards ``{"sender", "message"}`` to Rasa's REST channel and returns
+  its replies (so the page needs no cross-origin access to Rasa);
+- ``/healthz``: liveness.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+
+from tthc.settings import Settings, get_settings
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="Trợ lý thủ tục hành chính", docs_url=None, redoc_url=None)
+
+    @app.get("/", include_in_schema=False)
+    async def chat_page() -> FileResponse:
+        return FileResponse(STATIC / "chat.html", media_type="text/html; charset=utf-8")
+
+    @app.get("/healthz")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/api/chat")
+    async def chat(request: Request) -> JSONResponse:
+        body = await request.body()
+        try:
+            async with httpx.AsyncClient(timeout=30) as client:
+                upstream = await client.post(
+                    f"{settings.rasa_url}/webhooks/rest/webhook",
+                    content=body,
+                    headers={"content-type": "application/json"},
+                )
+        except httpx.HTTPError:
+            return JSONResponse(
+                [{"text": "Xin lỗi anh/chị, trợ lý đang khởi động lại. Anh/chị vui lòng thử lại sau ít phút."}],
+                status_code=503,
+                headers={"Retry-After": "10"},
+            )
+        return JSONResponse(upstream.json() if upstream.content else [], status_code=upstream.status_code)
+
+    return app
