@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
 
+from guides.schema import CODE_RE
 from tthc_text import nfc
 
 logger = logging.getLogger(__name__)
@@ -97,11 +98,18 @@ def _text(value: object) -> str:
 
 
 def normalise_record(data: dict[str, object], path: Path | None = None) -> CatalogRecord:
-    """Every known field present as an NFC string; the code defaults to the file name."""
+    """Every known field present as an NFC string.
+
+    The file is named after the procedure code, so a missing or malformed
+    ``ma_thu_tuc`` is taken from the file name when that is a code.
+    """
     values = {name: _text(data.get(name)) for name in RECORD_FIELDS}
-    if not values["ma_thu_tuc"].strip() and path is not None:
-        values["ma_thu_tuc"] = path.stem
-    values["ma_thu_tuc"] = values["ma_thu_tuc"].strip()
+    code = values["ma_thu_tuc"].strip()
+    if not CODE_RE.match(code) and path is not None and CODE_RE.match(path.stem):
+        if code:
+            logger.warning("%s: code %r replaced by the file name", path, code)
+        code = path.stem
+    values["ma_thu_tuc"] = code
     return CatalogRecord(**values)  # type: ignore[typeddict-item]
 
 

@@ -65,7 +65,10 @@ TARGETS: dict[str, tuple[Measure, float]] = {
 }
 PORTAL_URL = "https://dichvucong.gov.vn"
 DISTRICT = re.compile(r"cấp huyện", re.IGNORECASE)
-HEADER = "# Draft imported from the national catalog by guides.catalog_import. Review before publishing.\n"
+HEADER = (
+    "# Draft imported from the national catalog by guides.catalog_import. "
+    "Review before publishing.\n"
+)
 
 
 @dataclass
@@ -131,7 +134,12 @@ class ImportReport:
         result: dict[str, dict[str, Any]] = {}
         for name, (measure, target) in TARGETS.items():
             value = self.rate(name, measure)
-            result[name] = {"measure": measure, "target": target, "value": value, "met": value >= target}
+            result[name] = {
+                "measure": measure,
+                "target": target,
+                "value": value,
+                "met": value >= target,
+            }
         return result
 
     @property
@@ -169,7 +177,8 @@ class ImportReport:
                 for name, stats in self.fields.items()
             },
             "targets": {
-                name: {**item, "value": round(item["value"], 4)} for name, item in self.targets().items()
+                name: {**item, "value": round(item["value"], 4)}
+                for name, item in self.targets().items()
             },
             "targets_met": self.targets_met,
             "incomplete_by_field": dict(self.incomplete_by_field()),
@@ -202,13 +211,17 @@ class ImportReport:
             if name in targets:
                 item = targets[name]
                 verdict = "met" if item["met"] else "NOT MET"
-                line += f"  target {item['target']:.0%} {item['measure'].replace('_', ' ')}: {verdict}"
+                line += (
+                    f"  target {item['target']:.0%} {item['measure'].replace('_', ' ')}: {verdict}"
+                )
             lines.append(line)
         if self.details:
             lines += ["", "Details (records):"]
             lines += [f"  {note}: {count}" for note, count in sorted(self.details.items())]
         if self.fallbacks:
-            fallbacks = ", ".join(f"{name} {count}" for name, count in sorted(self.fallbacks.items()))
+            fallbacks = ", ".join(
+                f"{name} {count}" for name, count in sorted(self.fallbacks.items())
+            )
             lines += ["", f"Read from the page text (raw_text) instead of the field: {fallbacks}"]
         by_field = self.incomplete_by_field()
         lines += ["", f"Not fully parsed: {len(self.incomplete)} record(s)"]
@@ -302,9 +315,15 @@ def _base(record: CatalogRecord) -> dict[str, Any]:
 def convert(record: CatalogRecord) -> Conversion:
     """Build the full draft guide of one record (raises on invalid data)."""
     raw = record["raw_text"]
-    channels, ch_raw = _with_fallback(parse_channels, record["cach_thuc_thuc_hien"], raw, "channels")
-    documents, doc_raw = _with_fallback(parse_documents, record["thanh_phan_ho_so"], raw, "documents")
-    legal, legal_raw = _with_fallback(parse_legal_basis, record["can_cu_phap_ly"], raw, "legal_basis")
+    channels, ch_raw = _with_fallback(
+        parse_channels, record["cach_thuc_thuc_hien"], raw, "channels"
+    )
+    documents, doc_raw = _with_fallback(
+        parse_documents, record["thanh_phan_ho_so"], raw, "documents"
+    )
+    legal, legal_raw = _with_fallback(
+        parse_legal_basis, record["can_cu_phap_ly"], raw, "legal_basis"
+    )
     result, result_raw = _with_fallback(parse_result, record["ket_qua_xu_ly"], raw, "result")
     steps = parse_steps(record["trinh_tu_thuc_hien"])
     levels = parse_levels(record["cap_thuc_hien"])
@@ -336,7 +355,12 @@ def convert(record: CatalogRecord) -> Conversion:
         notes.append("title mentions the abolished district level (cấp huyện)")
     if _source(record) == PORTAL_URL:
         notes.append("source: no detail_url, portal home used")
-    flags = {"channels": ch_raw, "documents": doc_raw, "legal_basis": legal_raw, "result": result_raw}
+    flags = {
+        "channels": ch_raw,
+        "documents": doc_raw,
+        "legal_basis": legal_raw,
+        "result": result_raw,
+    }
     return Conversion(
         guide=guide,
         status={name: p.status for name, p in parsed.items()},
@@ -349,13 +373,19 @@ def convert_safely(record: CatalogRecord) -> Conversion | None:
     """:func:`convert`, or a minimal draft when that fails; None when even that fails."""
     try:
         return convert(record)
-    except Exception as exc:  # noqa: BLE001 - one bad record must never stop the import
+    except Exception as exc:  # one bad record must never stop the import
         error = _short_error(exc)
-        logger.warning("record %s: full draft failed (%s); writing a minimal draft", record["ma_thu_tuc"], error)
+        logger.warning(
+            "record %s: full draft failed (%s); writing a minimal draft",
+            record["ma_thu_tuc"],
+            error,
+        )
     try:
         guide = Guide.model_validate(_base(record))
     except ValidationError as exc:
-        logger.warning("record %s: no valid draft possible: %s", record["ma_thu_tuc"], _short_error(exc))
+        logger.warning(
+            "record %s: no valid draft possible: %s", record["ma_thu_tuc"], _short_error(exc)
+        )
         return None
     return Conversion(guide=guide, status={name: "missing" for name in FIELDS}, error=error)
 
@@ -364,7 +394,9 @@ def _short_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        return f"{where}: {first['msg']}" + (f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else "")
+        return f"{where}: {first['msg']}" + (
+            f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        )
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -412,7 +444,7 @@ def check_written(path: Path) -> list[str]:
     for speed.
     """
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - safe loader
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # a safe loader
         Guide.model_validate(data)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         return [f"{path}: {_short_error(exc)}"]
@@ -463,7 +495,9 @@ def _record(report: ImportReport, ministry: str, conversion: Conversion) -> None
         report.incomplete.append(IncompleteRecord(ministry, code, missing, conversion.error))
 
 
-def run_import(source: Path, out: Path, *, progress: bool = True, verify: bool = True) -> ImportReport:
+def run_import(
+    source: Path, out: Path, *, progress: bool = True, verify: bool = True
+) -> ImportReport:
     """Write one draft guide per catalog record under ``out/<ministry>/<id>.yml``.
 
     ``verify`` reads every written file back and validates it (:func:`check_written`).
@@ -479,7 +513,9 @@ def run_import(source: Path, out: Path, *, progress: bool = True, verify: bool =
             conversion = convert_safely(record)
             if conversion is None:
                 code = record["ma_thu_tuc"] or "(no code)"
-                report.skipped.append(IncompleteRecord(ministry, code, tuple(FIELDS), "no valid code"))
+                report.skipped.append(
+                    IncompleteRecord(ministry, code, tuple(FIELDS), "no valid code")
+                )
                 advance()
                 continue
             folder = out / (slugify(ministry) or "other")
@@ -495,4 +531,3 @@ def run_import(source: Path, out: Path, *, progress: bool = True, verify: bool =
     report.shared_titles = {title: codes for title, codes in titles.items() if len(codes) > 1}
     report.seconds = time.perf_counter() - started
     return report
-

@@ -192,7 +192,9 @@ def _time_cell(row: str) -> _Cell:
     if match:
         unit, factor = _UNITS[match.group(2).lower()]
         value = round(_number(match.group(1)) * factor, 4)
-        return _Cell(Duration(text=squash(match.group(0)), value=value, unit=unit), match.end(), True)
+        return _Cell(
+            Duration(text=squash(match.group(0)), value=value, unit=unit), match.end(), True
+        )
     match = _SAME_DAY.match(row)
     if match:
         duration = Duration(text="Trong ngày", value=1, unit="working_day")
@@ -235,6 +237,9 @@ def _split_glued(digits: str, note: str) -> tuple[str, int] | None:
 
 def _fee_note(row: str, start: int) -> tuple[str, int]:
     """A parenthesised note right after the fee cell, and where it ends."""
+    spaces = re.match(r"[ \t]*(?=\()", row[start:])
+    if spaces:
+        start += spaces.end()
     if start < len(row) and row[start] == "(":
         end = _balanced(row, start)
         note = row[start:end]
@@ -278,7 +283,9 @@ def _fee_cell(row: str, start: int) -> _Cell:
         from_note = _fee_from_note(NO_INFO, note) if note else None
         if from_note:
             return _Cell(from_note[0], end, True, from_note[1])
-        return _Cell(Fee(kind="unknown", text=NO_INFO, note=note or None), end, True, ("fee: none",))
+        return _Cell(
+            Fee(kind="unknown", text=NO_INFO, note=note or None), end, True, ("fee: none",)
+        )
     match = _FEE_AMOUNT.match(row, start)
     if match:
         note, end = _fee_note(row, match.end())
@@ -294,7 +301,12 @@ def _amount_fee(digits: str, currency: str, text: str, note: str, end: int) -> _
         return _Cell(fee, end, True, ("fee: in USD",))
     amount = parse_amount(digits)
     if amount is None:
-        return _Cell(Fee(kind="unknown", text=text, note=note_or_none), end, True, ("fee: unreadable amount",))
+        return _Cell(
+            Fee(kind="unknown", text=text, note=note_or_none),
+            end,
+            True,
+            ("fee: unreadable amount",),
+        )
     if amount == 0:
         return _Cell(Fee(kind="free", text="Miễn phí", note=note_or_none), end, True)
     if amount < 1000:
@@ -308,8 +320,15 @@ def _amount_fee(digits: str, currency: str, text: str, note: str, end: int) -> _
                 ("fee: amount in thousands, corrected from note",),
             )
         unclear = f"{text} (danh mục ghi vậy, có thể thiếu đơn vị nghìn đồng; hãy hỏi lại nơi nộp)"
-        return _Cell(Fee(kind="unknown", text=unclear, note=note_or_none), end, True, ("fee: amount too small",))
-    return _Cell(Fee(kind="amount", amount_vnd=amount, text=format_vnd(amount), note=note_or_none), end, True)
+        return _Cell(
+            Fee(kind="unknown", text=unclear, note=note_or_none),
+            end,
+            True,
+            ("fee: amount too small",),
+        )
+    return _Cell(
+        Fee(kind="amount", amount_vnd=amount, text=format_vnd(amount), note=note_or_none), end, True
+    )
 
 
 def _parse_row(channel: ChannelType, row: str) -> tuple[Channel | None, tuple[str, ...]]:
@@ -322,7 +341,9 @@ def _parse_row(channel: ChannelType, row: str) -> tuple[Channel | None, tuple[st
         if split:
             time_digits, _amount = split
             digits = glued.group(1)[len(time_digits) :]
-            time = _Cell(Duration(text=f"{time_digits} ({UNSTATED_UNIT})"), 0, True, ("time: no unit",))
+            time = _Cell(
+                Duration(text=f"{time_digits} ({UNSTATED_UNIT})"), 0, True, ("time: no unit",)
+            )
             fee = _amount_fee(digits, "VNĐ", f"{digits} VNĐ", note, end)
             notes.append("time and fee glued together")
             return _channel(channel, time, fee, row, notes)
@@ -391,11 +412,14 @@ _DOC_HEADER = re.compile(r"Tên giấy tờ\s*Mẫu đơn, tờ khai\s*Số lư�
 _QUANTITY = re.compile(r"(\d+) bản chính(?:\s*,\s*(\d+) bản sao)?")
 _FORM_EXT = re.compile(r"\.(?:docx|doc|pdf|xlsx|xls|odt|rtf|zip|rar)(?![^\W\d_])", re.IGNORECASE)
 _FORM_WORD = re.compile(
-    r"Mẫu|MẪU|mẫu|Mau|MAU|mau|Phụ lục|PHỤ LỤC|Phu luc|Phu lục|Phụ Lục|PL|Tờ khai|TỜ KHAI|To khai|Mus|Biểu|Đề cương|Đơn|ĐƠN"
+    r"Mẫu|MẪU|mẫu|Mau|MAU|mau|Phụ lục|PHỤ LỤC|Phu luc|Phu lục|Phụ Lục|PL"
+    r"|Tờ khai|TỜ KHAI|To khai|Mus|Biểu|Đề cương|Đơn|ĐƠN"
 )
-_BULLET = re.compile(r"^(?:[-+*•–]+|\(?\d{1,2}[.)](?!\d)|\(?[a-zđ]\d?\))\s*")
+_BULLET = re.compile(r"^(?:[-+*•\u2013]+|\(?\d{1,2}[.)](?!\d)|\(?[a-zđ]\d?\))\s*")
 _PRESENT_SECTION = re.compile(r"xuất trình\W{0,3}$", re.IGNORECASE)
-_HEADER_ROW = re.compile(r"^\*?\s*(?:Giấy tờ phải (?:nộp|xuất trình)|Thành phần hồ sơ)\s*:?$", re.IGNORECASE)
+_HEADER_ROW = re.compile(
+    r"^\*?\s*(?:Giấy tờ phải (?:nộp|xuất trình)|Thành phần hồ sơ)\s*:?$", re.IGNORECASE
+)
 
 
 @dataclass
@@ -467,7 +491,9 @@ def _doc_name(text: str) -> str:
 
 
 ZERO_QUANTITY = "Danh mục ghi số lượng 0: thường là ghi chú hoặc giấy tờ chỉ cần khi có yêu cầu."
-_GENERIC_SECTIONS = frozenset({"giấy tờ phải nộp", "giấy tờ phải xuất trình", "thành phần hồ sơ", "hồ sơ gồm"})
+_GENERIC_SECTIONS = frozenset(
+    {"giấy tờ phải nộp", "giấy tờ phải xuất trình", "thành phần hồ sơ", "hồ sơ gồm"}
+)
 
 
 def _section_label(section: str) -> str | None:
@@ -544,25 +570,31 @@ _LEGAL_HEADER = re.compile(r"^\s*Tên văn bản pháp lý\s*Mã văn bản")
 _DOC_TYPES = r"TTLT|NĐCP|NĐ|ND|TT|QĐ|NQ|PL|CT|HD|SL|L"
 _LEGISLATURE = r"(?:UBTVQH|QH)\d{2}"
 _LEGAL_NUMBER = re.compile(
-    rf"(?<![/])(?<!\d\.)(\d{{1,4}}[a-z]?)(?:\.\d{{1,2}})?/(?:\d{{4}}/)?(?:{_LEGISLATURE}|(?:{_DOC_TYPES})\s?[-–]\s?)"
+    rf"(?<![/])(?<!\d\.)(\d{{1,4}}[a-z]?)(?:\.\d{{1,2}})?/(?:\d{{4}}/)?"
+    rf"(?:{_LEGISLATURE}|(?:{_DOC_TYPES})\s?[-\u2013]\s?)"
 )
+# Issuing bodies that end a document number ("123/2015/NĐ-CP", "09/2015/TTLT-BCA-BYT-BTC").
 ISSUERS: frozenset[str] = frozenset(
-    """CP TTg TTG BTC NHNN BCA BNNMT BTP BGTVT BNNPTNT BXD BTNMT BLĐTBXH BHXH BKHĐT UBND HĐND
-    BQP BKHCN BYT BNG BCT BNV VPCP BTTTT BVHTTDL TANDTC VKSNDTC VPQH TCT TCHQ BGDĐT BKH CTN
-    HĐTP BTNN KTNN UBDT BVHTT BGD BTM BNN BKHMT BLĐ NHNNVN UBCKNN MTTQ TLĐ TW""".split()
+    {
+        *("CP", "TTg", "TTG", "BTC", "NHNN", "BCA", "BNNMT", "BTP", "BGTVT", "BNNPTNT", "BXD"),
+        *("BTNMT", "BLĐTBXH", "BHXH", "BKHĐT", "UBND", "HĐND", "BQP", "BKHCN", "BYT", "BNG"),
+        *("BCT", "BNV", "VPCP", "BTTTT", "BVHTTDL", "TANDTC", "VKSNDTC", "VPQH", "TCT", "TCHQ"),
+        *("BGDĐT", "BKH", "CTN", "HĐTP", "BTNN", "KTNN", "UBDT", "BVHTT", "BGD", "BTM", "BNN"),
+        *("BKHMT", "BLĐ", "NHNNVN", "UBCKNN", "MTTQ", "TLĐ", "TW"),
+    }
 )
 _ISSUER_RUN = re.compile(r"[A-ZĐ][A-Za-zĐđ]*\d{0,2}")
-_BARE_TYPE = re.compile(
-    r"(?:Luật|Nghị định|Thông tư(?: liên tịch)?|Quyết định|Nghị quyết|Pháp lệnh|Bộ luật|Lệnh)?(?: số)?",
-    re.IGNORECASE,
-)
-_TITLE_TAIL = re.compile(
-    r"(?<=[^\s])(?:Luật|Nghị định|Thông tư(?: liên tịch)?|Quyết định|Nghị quyết|Pháp lệnh|Bộ luật)(?: số)?\s*$"
-)
+_TYPE_WORDS = r"Luật|Nghị định|Thông tư(?: liên tịch)?|Quyết định|Nghị quyết|Pháp lệnh|Bộ luật"
+_BARE_TYPE = re.compile(rf"(?:{_TYPE_WORDS}|Lệnh)?(?: số)?", re.IGNORECASE)
+_TITLE_TAIL = re.compile(rf"(?<=[^\s])(?:{_TYPE_WORDS})(?: số)?\s*$")
 
 
-# Cyrillic letters that look Latin, found inside some document numbers ("TT-BTС").
-_LOOKALIKES = str.maketrans("АВСЕНКМОРТХасеорх", "ABCEHKMOPTXaceopx")
+# Cyrillic letters that look Latin, found inside some document numbers ("TT-BT" + Cyrillic Es).
+_LOOKALIKES = str.maketrans(
+    "\u0410\u0412\u0421\u0415\u041d\u041a\u041c\u041e\u0420\u0422\u0425"
+    "\u0430\u0441\u0435\u043e\u0440\u0445",
+    "ABCEHKMOPTXaceopx",
+)
 # Page text that follows the table when the export missed the section break.
 _PAGE_SECTION = re.compile(r"Cơ quan thực hiện(?=\S)|Yêu cầu, điều kiện thực hiện|Kết quả xử lý")
 
@@ -591,7 +623,7 @@ def _issuer(text: str, start: int) -> int:
     return start + size
 
 
-_DASH = re.compile(r"\s?[-–]\s?")
+_DASH = re.compile(r"\s?[-\u2013]\s?")
 
 
 def _legal_numbers(text: str) -> Iterator[tuple[int, int, str]]:
@@ -611,7 +643,7 @@ def _legal_numbers(text: str) -> Iterator[tuple[int, int, str]]:
                 if segment not in ISSUERS and not re.fullmatch(_LEGISLATURE, segment):
                     break
                 end = segment_end
-        number = re.sub(r"\s", "", text[start:end]).replace("–", "-")
+        number = re.sub(r"\s", "", text[start:end]).replace("\u2013", "-")
         yield start, end, _fix_number(number)
 
 
@@ -633,7 +665,7 @@ def _closes_row(text: str, start: int, end: int) -> bool:
     stripped = rest.lstrip(".")
     if not stripped.strip():
         return True
-    return not stripped[0].isspace() and stripped[0] not in ",;:)]”\"'-–"
+    return not stripped[0].isspace() and stripped[0] not in ",;:)]”\"'-\u2013"
 
 
 def parse_legal_basis(text: str) -> Parsed[list[LegalBasis]]:
@@ -657,8 +689,8 @@ def parse_legal_basis(text: str) -> Parsed[list[LegalBasis]]:
         position = end
         if not title and items and items[-1].number == number:
             # the title ended with the number and the cell repeated it
-            previous = items[-1]
-            items[-1] = LegalBasis(number=number, title=squash(f"{previous.title} {number}"))
+            if not items[-1].title.endswith(number):
+                items[-1] = LegalBasis(number=number, title=squash(f"{items[-1].title} {number}"))
             continue
         title = squash(_TITLE_TAIL.sub("", title)).rstrip(" .;,")
         if _BARE_TYPE.fullmatch(title):
@@ -703,7 +735,9 @@ def parse_result(text: str) -> Parsed[str]:
     items = [squash(part).strip(" ;.") for part in _RESULT_CODE.split(body)]
     items = [item for item in items if item and not is_blank(item)]
     if not items:
-        status: Status = "none" if NO_INFO in text[: tail.start() if tail else len(text)] else "missing"
+        status: Status = (
+            "none" if NO_INFO in text[: tail.start() if tail else len(text)] else "missing"
+        )
         return Parsed("", status, ("result: empty",))
     return Parsed("; ".join(dict.fromkeys(items)), "ok")
 
@@ -712,7 +746,9 @@ def parse_result(text: str) -> Parsed[str]:
 
 _RAW_CHANNELS = re.compile(r"Cách Thức Thực Hiện(?=\s*Hình thức nộp)")
 _RAW_DOCUMENTS = re.compile(r"Thành phần hồ sơ")
-_RAW_LEGAL = re.compile(r"Căn cứ pháp lý(?=\s*(?:Tên văn bản pháp lý|Không có thông tin|Cơ quan thực hiện))")
+_RAW_LEGAL = re.compile(
+    r"Căn cứ pháp lý(?=\s*(?:Tên văn bản pháp lý|Không có thông tin|Cơ quan thực hiện))"
+)
 _RAW_AGENCY = re.compile(r"Cơ quan thực hiện")
 _RAW_RESULT = re.compile(r"Kết quả xử lý")
 RawSection = Literal["channels", "documents", "legal_basis", "result"]
@@ -782,7 +818,7 @@ def split_items(text: str, max_length: int = MAX_ITEM) -> list[str]:
         if len(part) > max_length:
             pieces = _sentences(part)
         for piece in pieces:
-            piece = _BULLET.sub("", piece).strip() if re.match(r"[-+•–]", piece) else piece
+            piece = _BULLET.sub("", piece).strip() if re.match(r"[-+•\u2013]", piece) else piece
             if len(piece) >= 3 and not is_blank(piece):
                 items.append(piece)
     return items
