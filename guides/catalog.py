@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict
+from typing import TypedDict, cast
 
 from guides.schema import CODE_RE
 from tthc_text import nfc
@@ -110,7 +110,7 @@ def normalise_record(data: dict[str, object], path: Path | None = None) -> Catal
             logger.warning("%s: code %r replaced by the file name", path, code)
         code = path.stem
     values["ma_thu_tuc"] = code
-    return CatalogRecord(**values)  # type: ignore[typeddict-item]
+    return cast(CatalogRecord, values)
 
 
 def read_record(path: Path) -> CatalogRecord:

@@ -424,7 +424,7 @@ def guide_yaml(guide: Guide) -> str:
     """The YAML text of a draft guide (with a header comment)."""
     data = guide.model_dump(mode="json", exclude_none=True)
     body = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
-    return HEADER + body
+    return HEADER + str(body)
 
 
 def _remove_stale(folder: Path, keep: Path, code: str) -> list[str]:

@@ -147,9 +147,10 @@ def calibration_data(
         ranked = sorted(dense, key=lambda g: -dense[g])[:4]
         if answer is not None and answer not in ranked:
             ranked.append(answer)
+        missing = [g for g in ranked if g not in dense]
+        dense.update(index.dense_scores(index.encode_query(query), missing))
         for g in ranked:
-            rel = lexical.get(g, 0.0) / best if best > 0 else 0.0
-            x.append(calibrate.features(dense[g] if g in dense else 0.0, index.lexical.coverage(tokens, g), rel))
+            x.append(index.features(g, dense[g], tokens, lexical, best))
             y.append(int(g == answer))
     return x, y
 

@@ -1,8 +1,9 @@
 """Turning dense and lexical evidence into one score in [0, 1].
 
-The score is a logistic model over three features of a (query, guide) pair: the best
+The score is a logistic model over four features of a (query, guide) pair: the best
 cosine between the query and the guide's passages, the share of the query's IDF mass the
-guide covers, and the guide's BM25 score relative to the best one for that query. Its
+guide covers, how fully the query covers the guide's best passage, and the guide's BM25
+score relative to the best one for that query. Its
 weights are fitted at build time on questions synthesised from the content (noisy
 variants of titles, aliases and sample questions, answered by their guide) and on
 off-topic messages (answered by nothing), so a score means the same for every query.
@@ -15,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FEATURES = ("dense", "coverage", "bm25_relative")
+FEATURES = ("dense", "coverage", "precision", "bm25_relative")
 
 
-def features(dense: float, coverage: float, bm25_relative: float) -> np.ndarray:
-    return np.array([dense, coverage, bm25_relative], dtype=np.float64)
+def features(dense: float, coverage: float, precision: float, bm25_relative: float) -> np.ndarray:
+    return np.array([dense, coverage, precision, bm25_relative], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -40,15 +41,10 @@ class Calibration:
 
 
 # Used before fitting, and when there is too little data to fit (a handful of guides).
-DEFAULT = Calibration(weights=(6.0, 4.0, 1.0), bias=-7.0)
+DEFAULT = Calibration(weights=(6.0, 4.0, 2.0, 1.0), bias=-8.0)
 
 
-def fit(x: Sequence[np.ndarray], y: Sequence[int], l2: float = 1e-3, iterations: int = 50) -> Calibration:
-    """L2-regularised logistic regression by Newton's method (three features: instant)."""
-    labels = np.asarray(y, dtype=np.float64)
-    if len(labels) < 10 or labels.min() == labels.max():
-        return DEFAULT
-    data = np.column_stack([np.asarray(x, dtype=np.float64), np.ones(len(labels))])
+def _newton(data: np.ndarray, labels: np.ndarray, l2: float, iterations: int) -> np.ndarray:
     w = np.zeros(data.shape[1])
     reg = np.full(data.shape[1], l2)
     reg[-1] = 0.0
@@ -60,4 +56,28 @@ def fit(x: Sequence[np.ndarray], y: Sequence[int], l2: float = 1e-3, iterations:
         w -= step
         if np.max(np.abs(step)) < 1e-8:
             break
-    return Calibration(tuple(float(v) for v in w[:-1]), float(w[-1]))
+    return w
+
+
+def fit(x: Sequence[np.ndarray], y: Sequence[int], l2: float = 1e-3, iterations: int = 50) -> Calibration:
+    """L2-regularised logistic regression by Newton's method, with non-negative weights.
+
+    Every feature is evidence for a match, so the score must not decrease when one grows:
+    a feature whose fitted weight comes out negative (collinearity in the synthetic data)
+    is dropped and the rest refitted.
+    """
+    labels = np.asarray(y, dtype=np.float64)
+    if len(labels) < 10 or labels.min() == labels.max():
+        return DEFAULT
+    features = np.asarray(x, dtype=np.float64)
+    active = list(range(features.shape[1]))
+    while active:
+        data = np.column_stack([features[:, active], np.ones(len(labels))])
+        w = _newton(data, labels, l2, iterations)
+        negative = [i for i, v in zip(active, w[:-1]) if v < 0]
+        if not negative:
+            weights = np.zeros(features.shape[1])
+            weights[active] = w[:-1]
+            return Calibration(tuple(float(v) for v in weights), float(w[-1]))
+        active = [i for i in active if i not in negative]
+    return DEFAULT

@@ -33,6 +33,7 @@ FAISS_INDEX = "faiss.index"
 MODEL_DIR = "model"
 CALIBRATION = "calibration.json"
 
+NAME_KINDS = ("title", "alias")
 # How many nearest passages FAISS returns per query, and lexical candidates per query.
 DENSE_PASSAGES = 64
 LEXICAL_GUIDES = 20
@@ -101,7 +102,10 @@ class SearchIndex:
         self.passage_guide = np.asarray([p.guide for p in passages], dtype=np.int64)
         order = np.argsort(self.passage_guide, kind="stable")
         self._by_guide = np.split(order, np.cumsum(np.bincount(self.passage_guide, minlength=len(guides)))[:-1])
-        self.lexical = LexicalScorer([lexical_tokens(p.text) for p in passages], self.passage_guide)
+        # The lexical side matches the names of procedures (titles and aliases): sample
+        # questions share aspect words ("bao lâu", "ở đâu") that would match across guides.
+        names = [p for p in passages if p.kind in NAME_KINDS]
+        self.lexical = LexicalScorer([lexical_tokens(p.text) for p in names], [p.guide for p in names], len(guides))
         self.by_code = {g.code: i for i, g in enumerate(guides)}
 
     # -- loading -----------------------------------------------------------------------
@@ -152,6 +156,17 @@ class SearchIndex:
         dense.update(self.dense_scores(qvec, missing))
         return dense, lexical, tokens
 
+    def features(
+        self, guide: int, dense: float, tokens: list[str], lexical: dict[int, float], best_bm25: float
+    ) -> np.ndarray:
+        """The calibration features of one candidate guide for one query."""
+        return features(
+            dense,
+            self.lexical.coverage(tokens, guide),
+            self.lexical.precision(tokens, guide),
+            lexical.get(guide, 0.0) / best_bm25 if best_bm25 > 0 else 0.0,
+        )
+
     def search(self, query: str, k: int = 5) -> list[Hit]:
         """Guides ranked by calibrated score, best first."""
         if not query.strip() or not self.guides:
@@ -160,9 +175,8 @@ class SearchIndex:
         best_bm25 = max(lexical.values(), default=0.0)
         hits = []
         for g, d in dense.items():
+            score = self.calibration.score(self.features(g, d, tokens, lexical, best_bm25))
             cov = self.lexical.coverage(tokens, g)
-            rel = lexical.get(g, 0.0) / best_bm25 if best_bm25 > 0 else 0.0
-            score = self.calibration.score(features(d, cov, rel))
             ref = self.guides[g]
             hits.append(Hit(ref.code, ref.id, ref.title, score, d, cov))
         hits.sort(key=lambda h: (-h.score, -h.dense))

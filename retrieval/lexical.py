@@ -16,7 +16,7 @@ from tthc_text import lexical_tokens
 # only listed as pairs.
 STOP_TOKENS = frozenset(
     """gi la thi co khong duoc nao nhu toi em anh minh a cho hoi muon va voi cua o de ra sao
-    vay nhe oi ah nhi u ak ban giup nhung cac nhieu mat bi roi nua di phai ma neu khi
+    vay nhe oi ah nhi u ak ban giup nhung cac nhieu bi roi nua di phai ma neu khi lau xong tren
     giay_to ho_so le_phi bao_nhieu bao_lau o_dau thu_tuc nhu_the the_nao can_gi can_nhung
     nhung_gi lam_sao lam_gi gi_a bao_gio cho_toi toi_hoi cho_hoi hoi_ve muon_lam lam_the
     mat_bao mat_phi nop_o nop_ho ra_sao duoc_khong co_duoc khong_a vay_a""".split()
@@ -31,11 +31,14 @@ def query_tokens(text: str) -> list[str]:
 class LexicalScorer:
     """BM25 over passages plus IDF coverage over each guide's vocabulary."""
 
-    def __init__(self, passage_tokens: Sequence[Sequence[str]], passage_guide: Sequence[int]) -> None:
+    def __init__(
+        self, passage_tokens: Sequence[Sequence[str]], passage_guide: Sequence[int], n_guides: int | None = None
+    ) -> None:
         import bm25s  # noqa: PLC0415
 
         self.passage_guide = np.asarray(passage_guide, dtype=np.int64)
-        self.n_guides = int(self.passage_guide.max()) + 1 if len(self.passage_guide) else 0
+        inferred = int(self.passage_guide.max()) + 1 if len(self.passage_guide) else 0
+        self.n_guides = max(inferred, n_guides or 0)
         self.bm25 = bm25s.BM25()
         self.bm25.index([list(t) or ["<empty>"] for t in passage_tokens], show_progress=False)
         df: Counter[str] = Counter()
@@ -48,6 +51,11 @@ class LexicalScorer:
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self.unknown_idf = math.log(1 + n)
         self.guide_vocab = guide_vocab
+        self.guide_passages: list[list[frozenset[str]]] = [[] for _ in range(self.n_guides)]
+        for tokens, guide in zip(passage_tokens, passage_guide):
+            content = frozenset(t for t in tokens if t not in STOP_TOKENS)
+            if content:
+                self.guide_passages[guide].append(content)
 
     def weight(self, token: str) -> float:
         return self.idf.get(token, self.unknown_idf)
@@ -60,6 +68,20 @@ class LexicalScorer:
             return 0.0
         vocab = self.guide_vocab[guide]
         return sum(self.weight(t) for t in unique if t in vocab) / total
+
+    def precision(self, tokens: Sequence[str], guide: int) -> float:
+        """How fully the query covers the guide's best-covered passage (0..1).
+
+        "đăng ký kết hôn" covers the title "Đăng ký kết hôn" fully but not "Đăng ký lại kết
+        hôn": this keeps a sibling procedure with an extra distinguishing word below.
+        """
+        query = set(tokens)
+        best = 0.0
+        for passage in self.guide_passages[guide]:
+            total = sum(self.weight(t) for t in passage)
+            if total > 0:
+                best = max(best, sum(self.weight(t) for t in passage if t in query) / total)
+        return best
 
     def top_guides(self, tokens: Sequence[str], k: int) -> dict[int, float]:
         """Best BM25 score per guide among the top passages."""

@@ -73,7 +73,8 @@ def test_time_units(cell: str, value: float, unit: str) -> None:
 
 def test_amount_fee_with_note_and_description() -> None:
     text = (
-        f"{HEADER}Trực tiếp5 Ngày làm việc2,000,000 Việt Nam Đồng(Phí thẩm định: 2.000.000 đồng/hồ sơ)"
+        f"{HEADER}Trực tiếp5 Ngày làm việc2,000,000 Việt Nam Đồng"
+        "(Phí thẩm định: 2.000.000 đồng/hồ sơ)"
         "05 ngày làm việc kể từ ngày nhận đủ hồ sơ."
     )
     channel = parse_channels(text).value[0]
@@ -122,7 +123,10 @@ def test_fee_set_by_the_province() -> None:
 
 
 def test_time_glued_to_amount_is_split_with_the_note() -> None:
-    text = f"{HEADER}Trực tuyến140,000 Việt Nam Đồng(40.000 đồng/giấy)Trực tiếp120 VNĐ(20.000 vnđ /tờ khai)"
+    text = (
+        f"{HEADER}Trực tuyến140,000 Việt Nam Đồng(40.000 đồng/giấy)"
+        "Trực tiếp120 VNĐ(20.000 vnđ /tờ khai)"
+    )
     online, in_person = parse_channels(text).value
     assert online.time.text.startswith("1 ") and online.fee.amount_vnd == 40_000
     assert in_person.time.text.startswith("1 ") and in_person.fee.amount_vnd == 20_000
@@ -187,7 +191,8 @@ def test_money_in_free_text() -> None:
 
 def test_documents_sections_kinds_and_forms() -> None:
     text = (
-        f"* Giấy tờ phải nộp:{DOCS}- Tờ khai đăng ký khai tử theo mẫu;Mẫu TK khai tử.docx1 bản chính"
+        f"* Giấy tờ phải nộp:{DOCS}"
+        "- Tờ khai đăng ký khai tử theo mẫu;Mẫu TK khai tử.docx1 bản chính"
         "- Giấy báo tử do cơ quan có thẩm quyền cấp.1 bản chính"
         "Quyết định thành lập.0 bản chính,1 bản sao"
         "Hợp đồng ủy quyền.1 bản chính,1 bản sao"
@@ -220,7 +225,10 @@ def test_digits_glued_to_the_quantity_stay_with_the_name() -> None:
 
 
 def test_zero_quantity_row_is_kept_with_a_note() -> None:
-    text = f"--{DOCS}Đơn đề nghị.1 bản chínhTrường hợp nộp trực tuyến thì không nộp bản giấy.0 bản chính"
+    text = (
+        f"--{DOCS}Đơn đề nghị.1 bản chính"
+        "Trường hợp nộp trực tuyến thì không nộp bản giấy.0 bản chính"
+    )
     request, remark = parse_documents(text).value
     assert request.note is None
     assert remark.quantity == 0 and remark.note == ZERO_QUANTITY
@@ -243,8 +251,10 @@ def test_documents_missing(text: str) -> None:
 
 def test_legal_basis_rows_run_together() -> None:
     text = (
-        f"{LEGAL}Luật 60/2014/QH1360/2014/QH13Nghị định số 123/2015/NĐ-CP ngày 15/11/2015 của Chính phủ "
-        "quy định chi tiết Luật Hộ tịch123/2015/NĐ-CPNghị quyết số 66.7/2025/NQ-CP của Chính phủ66.7/2025/NQ-CP"
+        f"{LEGAL}Luật 60/2014/QH1360/2014/QH13"
+        "Nghị định số 123/2015/NĐ-CP ngày 15/11/2015 của Chính phủ "
+        "quy định chi tiết Luật Hộ tịch123/2015/NĐ-CP"
+        "Nghị quyết số 66.7/2025/NQ-CP của Chính phủ66.7/2025/NQ-CP"
         "Thông tư hướng dẫn về phí và lệ phí85/2019/TT-BTC"
     )
     parsed = parse_legal_basis(text)
@@ -253,7 +263,8 @@ def test_legal_basis_rows_run_together() -> None:
         ("60/2014/QH13", "Luật 60/2014/QH13"),
         (
             "123/2015/NĐ-CP",
-            "Nghị định số 123/2015/NĐ-CP ngày 15/11/2015 của Chính phủ quy định chi tiết Luật Hộ tịch",
+            "Nghị định số 123/2015/NĐ-CP ngày 15/11/2015 của Chính phủ"
+            " quy định chi tiết Luật Hộ tịch",
         ),
         ("66.7/2025/NQ-CP", "Nghị quyết số 66.7/2025/NQ-CP của Chính phủ"),
         ("85/2019/TT-BTC", "Thông tư hướng dẫn về phí và lệ phí"),
@@ -277,7 +288,7 @@ def test_legal_basis_rows_run_together() -> None:
             f"{LEGAL}Quyết định ban hành quy trình2222/QĐ-BHXHCơ quan thực hiệnBảo hiểm xã hội",
             ["2222/QĐ-BHXH"],
         ),
-        (f"{LEGAL}Thông tư sửa đổi85/2024/TT-BTС", ["85/2024/TT-BTC"]),  # a Cyrillic "С"
+        (f"{LEGAL}Thông tư sửa đổi85/2024/TT-BT\u0421", ["85/2024/TT-BTC"]),  # Cyrillic Es
     ],
 )
 def test_legal_basis_numbers(text: str, numbers: list[str]) -> None:
@@ -297,7 +308,8 @@ def test_legal_basis_no_information() -> None:
 def test_result_strips_codes_and_page_leftovers() -> None:
     assert parse_result(f"Giấy khai sinhMã: KQ.G15.000031{LEFTOVER}").value == "Giấy khai sinh"
     two = parse_result(
-        "Quyết định giao đấtMã: KQ.G10.000870Giấy chứng nhận quyền sử dụng đất.Mã: KQ.G10.001148Từ khóa"
+        "Quyết định giao đấtMã: KQ.G10.000870"
+        "Giấy chứng nhận quyền sử dụng đất.Mã: KQ.G10.001148Từ khóa"
     )
     assert two.value == "Quyết định giao đất; Giấy chứng nhận quyền sử dụng đất"
 

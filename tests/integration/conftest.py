@@ -1,0 +1,50 @@
+"""A real running bot for system tests: the Rasa server (.venv-rasa) and the action server
+(.venv) started as processes on free ports, each with its own temporary databases, shared
+by every test of the session. Needs the trained model (bot/models) and the index
+(build/index) that ``make test`` builds first."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.harness import REPO_ROOT, RASA_PYTHON, Bot, Service, free_port
+
+
+@pytest.fixture(scope="session")
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
+    if not RASA_PYTHON.exists() or not list((REPO_ROOT / "bot" / "models").glob("*.tar.gz")):
+        pytest.skip("needs .venv-rasa and a trained model: run `make test`")
+    if not (REPO_ROOT / "build" / "index" / "manifest.json").exists():
+        pytest.skip("needs the search index: run `make test`")
+    tmp = tmp_path_factory.mktemp("bot")
+    rasa_port, action_port = free_port(), free_port()
+    database_url = f"sqlite:///{tmp / 'staff.db'}"
+    tracker_url = f"sqlite:///{tmp / 'tracker.db'}"
+    env = {
+        **os.environ,
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "TRACKER_STORE_URL": tracker_url,
+        "DATABASE_URL": database_url,
+        "RASA_PORT": str(rasa_port),
+        "RASA_INTERFACE": "127.0.0.1",
+        "ACTION_HOST": "127.0.0.1",
+        "ACTION_PORT": str(action_port),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "HF_HUB_OFFLINE": "1",
+        "REPLY_TIMEOUT": "20",
+    }
+    actions = Service(
+        "actions", [sys.executable, "-m", "actions"], env, f"http://127.0.0.1:{action_port}/health", tmp / "actions.log"
+    )
+    rasa = Service(
+        "rasa", [str(RASA_PYTHON), "-m", "connectors.serve"], env, f"http://127.0.0.1:{rasa_port}/", tmp / "rasa.log"
+    )
+    actions.start()
+    rasa.start()
+    yield Bot(rasa, actions, f"http://127.0.0.1:{rasa_port}", database_url, tracker_url)
+    rasa.stop()
+    actions.stop()

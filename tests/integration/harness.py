@@ -1,0 +1,74 @@
+"""Running the real services for system tests (used by conftest.py)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} not up after {timeout}s:\n{log.read_text()[-4000:]}")
+
+
+@dataclass
+class Service:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    health: str
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 180) -> None:
+        handle = self.log.open("ab")
+        self.process = subprocess.Popen(self.command, cwd=REPO_ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT)
+        wait_for(self.health, self.process, timeout, self.log)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@dataclass
+class Bot:
+    rasa: Service
+    actions: Service
+    rasa_url: str
+    database_url: str
+    tracker_url: str
+
+    def say(self, sender: str, message: str) -> list[dict[str, object]]:
+        response = httpx.post(
+            f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
