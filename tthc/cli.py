@@ -111,6 +111,7 @@ def _build_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         embedding_vocab_size=settings.embedding_vocab_size,
         exact_index_max=settings.exact_index_max,
         nlu_dir=settings.nlu_dir,
+        train_dirs=tuple(args.train_with) if args.train_with is not None else (settings.procedures_dir,),
     )
 
 
@@ -197,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-drafts", action="store_true")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--model", default=None, help="pretrained sentence-transformers model or folder")
+    p.add_argument(
+        "--train-with",
+        type=Path,
+        action="append",
+        help="published guides that also teach the encoder without being indexed "
+        "(default: the project's procedures folder; repeatable)",
+    )
     p.add_argument("--if-stale", action="store_true", help="do nothing when the index is up to date")
     p.add_argument("--json", action="store_true", help="print the manifest")
     p.set_defaults(func=cmd_index_build)
