@@ -91,7 +91,7 @@ test-rasa:
 	$(VENV_RASA)/bin/python -m pytest tests/bot tests/connectors tests/tthc_text
 
 bench: install index model
-	$(VENV)/bin/python -m pytest benchmarks -s -p no:cacheprovider
+	$(VENV)/bin/python -m benchmarks.retrieval
 
 clean:
 	rm -rf build bot/models .rasa

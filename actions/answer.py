@@ -17,11 +17,26 @@ from actions.resolve import Resolution, resolve
 logger = logging.getLogger(__name__)
 
 
-def latest_entity(tracker: Tracker, entity: str) -> str | None:
+def latest_entities(tracker: Tracker, entity: str) -> list[str]:
+    """Values of ``entity`` in the latest message, in order, without repeats."""
+    values: list[str] = []
     for item in tracker.latest_message.get("entities") or []:
-        if item.get("entity") == entity and item.get("value"):
-            return str(item["value"])
-    return None
+        value = str(item.get("value") or "").strip()
+        if item.get("entity") == entity and value and value not in values:
+            values.append(value)
+    return values
+
+
+def latest_entity(tracker: Tracker, entity: str) -> str | None:
+    values = latest_entities(tracker, entity)
+    return values[0] if values else None
+
+
+def named_place(tracker: Tracker) -> str | None:
+    """The place the citizen named: all place entities of the latest message joined
+    ("phường Hòa Cường Bắc" + "quận Hải Châu"), else the remembered slot."""
+    places = latest_entities(tracker, "place")
+    return ", ".join(places) if places else tracker.get_slot("place")
 
 
 def not_found(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
@@ -63,7 +78,7 @@ def answer(
     if resolution.outcome == "not_found" or guide is None:
         return not_found(dispatcher, tracker)
 
-    named = tracker.get_slot("place") if aspect == "place" else None
+    named = named_place(tracker) if aspect == "place" else None
     resolved = office_for(named, guide) if named else None
     place, office = resolved if resolved else (named, None)
     dispatcher.utter_message(

@@ -31,6 +31,7 @@ ASPECT_INTENT = {aspect: intent for intent, aspect in INTENT_ASPECT.items()}
 MAX_DOCUMENTS = 6
 MAX_LINES = 6
 NOTE_CHARS = 140
+DOCUMENT_NOTE_CHARS = 90  # a documents list is the longest answer: keep each line short
 
 
 @lru_cache(maxsize=1)
@@ -51,10 +52,10 @@ def documents_text(guide: Guide) -> str:
         if doc.quantity > 1:
             detail += ", " + p["quantity"].format(n=doc.quantity)
         line = f"{i}. {doc.name} ({detail})"
-        if doc.form:
-            line += f" — mẫu: {shorten(doc.form, 80)}"
+        if doc.form and doc.form.lower() != doc.name.lower():
+            line += f" — mẫu: {shorten(doc.form, 70)}"
         if doc.note:
-            line += f". {shorten(doc.note)}"
+            line += f". {shorten(doc.note, DOCUMENT_NOTE_CHARS)}"
         lines.append(line)
     extra = len(guide.documents) - MAX_DOCUMENTS
     if extra > 0:

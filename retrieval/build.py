@@ -26,6 +26,7 @@ from retrieval.encoder import (
     augment,
     encode,
     load_encoder,
+    model_input_form,
     train_static_encoder,
     training_pairs,
 )
@@ -193,9 +194,15 @@ def calibration_data(
 
 
 def build_index(options: BuildOptions, progress: Callable[[str], None] = logger.info) -> dict[str, object]:
-    """Build every artefact into ``options.out_dir``; returns the manifest."""
+    """Build every artefact from the guides under ``options.procedures_dir``; returns the manifest."""
+    return build_from_guides(select_guides(options), options, progress)
+
+
+def build_from_guides(
+    guides: list[Guide], options: BuildOptions, progress: Callable[[str], None] = logger.info
+) -> dict[str, object]:
+    """Build every artefact for ``guides`` into ``options.out_dir``; returns the manifest."""
     started = time.perf_counter()
-    guides = select_guides(options)
     if not guides:
         raise ValueError(f"no guides to index under {options.procedures_dir}")
     progress(f"{len(guides)} guides to index")
@@ -209,7 +216,7 @@ def build_index(options: BuildOptions, progress: Callable[[str], None] = logger.
     if options.embedding_model:
         progress(f"loading the pretrained encoder {options.embedding_model}")
         model = load_encoder(options.embedding_model)
-        form = "normalized"
+        form = model_input_form(options.embedding_model)
         model_ref = options.embedding_model
     else:
         progress("training the project's embedding model")

@@ -10,6 +10,7 @@ diacritics instead.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -25,6 +26,7 @@ from tthc_text import normalize, search_text
 logger = logging.getLogger(__name__)
 
 InputForm = Literal["folded", "normalized"]
+FORM_MARKER = "tthc_encoder.json"  # written next to the project's own trained models
 
 # Aspect phrases mixed into training anchors, so the model learns that they do not name a
 # procedure ("lệ phí khai sinh" and "khai sinh" point at the same guide).
@@ -145,7 +147,18 @@ def train_static_encoder(
         SentenceTransformerTrainer(model=model, args=args, train_dataset=data, loss=loss).train()
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
+    (out_dir / FORM_MARKER).write_text('{"input_form": "folded"}', encoding="utf-8")
     return model
+
+
+def model_input_form(name_or_path: str) -> InputForm:
+    """What a model reads: the project's own models (marked) read folded text."""
+    marker = Path(name_or_path) / FORM_MARKER
+    try:
+        form = json.loads(marker.read_text(encoding="utf-8")).get("input_form")
+    except (OSError, ValueError):
+        return "normalized"
+    return "folded" if form == "folded" else "normalized"
 
 
 def load_encoder(name_or_path: str):  # -> SentenceTransformer

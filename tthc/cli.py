@@ -154,7 +154,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     index = _load_index(args.index)
     items = load_eval_items(args.file)
+    if args.baseline == "bm25":
+        from retrieval.baseline import Bm25Baseline  # noqa: PLC0415
+
+        index = Bm25Baseline(index)
     report = evaluate(index, items, threshold=get_settings().answer_threshold)
+    report["ranker"] = args.baseline or "fused"
     if args.json:
         _dump(report)
     else:
@@ -219,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="recall@k and MRR of the index on a labelled question file")
     p.add_argument("file", type=Path)
     p.add_argument("--index", type=Path, default=None)
+    p.add_argument("--baseline", choices=["bm25"], default=None, help="rank by BM25 alone instead")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
     return parser

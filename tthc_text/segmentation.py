@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 
-from tthc_text.normalize import fix_tone_placement, nfc
+from tthc_text.normalize import fix_tone_placement, fold, nfc
 
 _SYLLABLE = re.compile(r"\S+")
+_WORD_CHARS = re.compile(r"^[^\W_]+$")
+# Longest dictionary word tried when segmenting text typed without diacritics.
+MAX_WORD_SYLLABLES = 4
 
 
 @lru_cache(maxsize=1)
@@ -29,15 +33,64 @@ def segment(text: str) -> list[str]:
     return list(_word_tokenize()(cleaned))
 
 
+@lru_cache(maxsize=1)
+def folded_lexicon() -> frozenset[str]:
+    """Multi-syllable words of underthesea's Vietnamese dictionary, lower-case and folded."""
+    import underthesea  # noqa: PLC0415
+
+    path = Path(underthesea.__file__).parent / "corpus" / "data" / "Viet74K.txt"
+    words = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        word = fold(line.strip().lower())
+        if " " in word:
+            words.add(" ".join(word.split()))
+    return frozenset(words)
+
+
+def has_diacritics(text: str) -> bool:
+    return fold(text) != text
+
+
 def locate_words(text: str) -> list[tuple[int, int]]:
-    """Character spans of the segmented words of ``text`` (already NFC-normalised).
+    """Character spans of the words of ``text`` (already NFC-normalised).
+
+    Text with diacritics is segmented by underthesea's CRF model. Text typed without them
+    is not: the model merges unrelated syllables there ("o quang" from "ở Quảng Nam"), so
+    syllables are joined by longest match against underthesea's dictionary, folded
+    ("dang ky" -> one word, like "đăng ký").
+    """
+    if not text.strip():
+        return []
+    if not has_diacritics(text):
+        return dictionary_words(text)
+    return crf_words(text)
+
+
+def dictionary_words(text: str) -> list[tuple[int, int]]:
+    """Greedy longest-match segmentation on folded, lower-case syllables."""
+    pieces = [(m.start(), m.end()) for m in _SYLLABLE.finditer(text)]
+    lexicon = folded_lexicon()
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(pieces):
+        best = 1
+        for n in range(min(MAX_WORD_SYLLABLES, len(pieces) - i), 1, -1):
+            chunk = [text[a:b] for a, b in pieces[i : i + n]]
+            if all(_WORD_CHARS.match(c) for c in chunk) and " ".join(chunk).lower() in lexicon:
+                best = n
+                break
+        spans.append((pieces[i][0], pieces[i + best - 1][1]))
+        i += best
+    return spans
+
+
+def crf_words(text: str) -> list[tuple[int, int]]:
+    """Spans of underthesea's words, located in ``text``.
 
     underthesea may rewrite a word slightly (it normalises text itself); a word that cannot
     be found where expected falls back to the whitespace-separated pieces it covers, so
     every non-space character of ``text`` ends up in exactly one span, in order.
     """
-    if not text.strip():
-        return []
     spans: list[tuple[int, int]] = []
     cursor = 0
     for word in _word_tokenize()(text):

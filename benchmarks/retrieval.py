@@ -1,0 +1,155 @@
+"""Retrieval benchmark: build time, query latency p50/p95 and memory at three sizes.
+
+``python -m benchmarks.retrieval`` runs each scenario in its own process (so memory
+figures do not mix), prints a table and writes ``results/bench-retrieval.json``:
+
+- curated: the published guides (the encoder is trained as in ``tthc index build``);
+- catalog: all 2,642 national-catalog records imported as drafts (needs ../shared);
+- synthetic-100k: 100,000 passages from generated guides, encoded with the curated
+  model (so the figure is the index, not encoder training), HNSW above the exact limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RESULTS = REPO_ROOT / "results" / "bench-retrieval.json"
+SCENARIOS = ("curated", "catalog", "synthetic-100k")
+
+
+def _rss_mb() -> float:
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def _queries() -> list[str]:
+    from retrieval.evaluate import load_eval_items  # noqa: PLC0415
+
+    return [i.q for i in load_eval_items(REPO_ROOT / "retrieval" / "data" / "eval.yml")]
+
+
+def _measure_queries(folder: Path) -> dict[str, float]:
+    from retrieval.index import SearchIndex  # noqa: PLC0415
+
+    before = _rss_mb()
+    t0 = time.perf_counter()
+    index = SearchIndex.load(folder)
+    load_s = time.perf_counter() - t0
+    loaded = _rss_mb()
+    queries = _queries()
+    index.search(queries[0])  # warm-up
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        index.search(q, k=5)
+        times.append((time.perf_counter() - t) * 1000)
+    return {
+        "passages": len(index.passages),
+        "load_s": round(load_s, 2),
+        "query_p50_ms": round(float(np.percentile(times, 50)), 2),
+        "query_p95_ms": round(float(np.percentile(times, 95)), 2),
+        "index_rss_mb": round(loaded - before, 1),
+        "process_rss_mb": round(_rss_mb(), 1),
+    }
+
+
+def _synthetic_guides(n_guides: int, seed: int = 7):  # type: ignore[no-untyped-def]
+    from guides.loader import load_guides  # noqa: PLC0415
+    from guides.schema import Guide  # noqa: PLC0415
+
+    base = load_guides(REPO_ROOT / "procedures").published()
+    words = sorted({w for g in base for t in [g.title, *g.aliases] for w in t.lower().split()})
+    rng = random.Random(seed)
+    guides = []
+    for i in range(n_guides):
+        title = " ".join(rng.choice(words) for _ in range(rng.randint(4, 9)))
+        aliases = [" ".join(rng.choice(words) for _ in range(rng.randint(2, 5))) for _ in range(4)]
+        guides.append(
+            Guide(code=f"9.{i:06d}", id=f"synthetic-{i}", title=title.capitalize(), aliases=aliases,
+                  status="draft", source="https://example.invalid/synthetic")
+        )
+    return guides
+
+
+def run_scenario(name: str) -> dict[str, object]:
+    from retrieval.build import BuildOptions, build_from_guides, build_index  # noqa: PLC0415
+    from tthc.settings import get_settings  # noqa: PLC0415
+
+    settings = get_settings()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "index"
+        if name == "curated":
+            options = BuildOptions(procedures_dir=settings.procedures_dir, out_dir=out, nlu_dir=settings.nlu_dir)
+            t0 = time.perf_counter()
+            build_index(options, progress=lambda _: None)
+        elif name == "catalog":
+            from guides.catalog_import import run_import  # noqa: PLC0415
+
+            catalog = REPO_ROOT.parent / "shared" / "data" / "national-procedures"
+            if not catalog.is_dir():
+                return {"scenario": name, "skipped": "the national catalog (../shared) is not available"}
+            drafts = Path(tmp) / "drafts"
+            run_import(catalog, drafts)
+            options = BuildOptions(procedures_dir=drafts, out_dir=out, include_drafts=True,
+                                   nlu_dir=settings.nlu_dir, train_dirs=(settings.procedures_dir,))
+            t0 = time.perf_counter()
+            build_index(options, progress=lambda _: None)
+        else:
+            model = settings.index_dir / "model"
+            if not model.is_dir():
+                return {"scenario": name, "skipped": "needs the curated index (make index) for its encoder"}
+            guides = _synthetic_guides(20_000)
+            options = BuildOptions(procedures_dir=Path(tmp) / "none", out_dir=out, include_drafts=True,
+                                   embedding_model=str(model), exact_index_max=settings.exact_index_max)
+            t0 = time.perf_counter()
+            build_from_guides(guides, options, progress=lambda _: None)
+        build_s = time.perf_counter() - t0
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        figures = _measure_queries(out)
+    return {"scenario": name, "guides": manifest["guides"], "index_type": manifest["index_type"],
+            "build_s": round(build_s, 1), **figures}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.retrieval")
+    parser.add_argument("--scenario", choices=SCENARIOS)
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.scenario:
+        print(json.dumps(run_scenario(args.scenario)))
+        return
+    rows = []
+    for name in SCENARIOS:
+        done = subprocess.run([sys.executable, "-m", "benchmarks.retrieval", "--scenario", name],
+                              cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    header = f"{'scenario':16} {'guides':>7} {'passages':>9} {'index':>15} {'build s':>8} {'p50 ms':>7} {'p95 ms':>7} {'RSS MB':>7}"
+    print(header)
+    for r in rows:
+        if "skipped" in r:
+            print(f"{r['scenario']:16} skipped: {r['skipped']}")
+            continue
+        print(f"{r['scenario']:16} {r['guides']:>7} {r['passages']:>9} {r['index_type']:>15} {r['build_s']:>8} "
+              f"{r['query_p50_ms']:>7} {r['query_p95_ms']:>7} {r['process_rss_mb']:>7}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    machine = {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+               "python": platform.python_version(), "date": dt.date.today().isoformat()}
+    RESULTS.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(f"written to {RESULTS.relative_to(REPO_ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
