@@ -52,7 +52,9 @@ def parse_rest_body(body: bytes) -> RestRequest | str:
         return "'message' must be a string"
     if len(message) > MAX_MESSAGE_CHARS:
         return f"'message' must be at most {MAX_MESSAGE_CHARS} characters"
-    metadata = data.get("metadata") or {}
+    metadata = data.get("metadata")
+    if metadata is None:
+        metadata = {}
     if not isinstance(metadata, dict):
         return "'metadata' must be a JSON object"
     return RestRequest(sender.strip(), _strip_controls(nfc(message)), metadata)

@@ -23,8 +23,7 @@ _TONES = "\u0300\u0301\u0303\u0309\u0323"
 _OLD_TONE = re.compile(rf"(?<![qQ])([oOuU])([aAeEyY])([{_TONES}])(?![\w\u0300-\u036f])")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
-# Punctuation and symbols become spaces; letters, digits and the "/" and "." inside codes
-# such as 123/2015/NĐ-CP or 1.001193 are kept by lexical_tokens separately.
+# Punctuation and symbols become spaces (a code such as 1.001193 becomes "1 001193").
 _NON_WORD = re.compile(r"[^\w\s]", re.UNICODE)
 
 

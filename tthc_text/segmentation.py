@@ -13,6 +13,10 @@ from pathlib import Path
 from tthc_text.normalize import fix_tone_placement, fold, nfc
 
 _SYLLABLE = re.compile(r"\S+")
+# A run of letters/digits, or a run of other visible characters (punctuation, emoji).
+_PIECE = re.compile(r"[^\W_]+|[^\w\s]+|_+")
+# Inside a located word: words (syllables joined by spaces) apart from symbols.
+_SUBWORD = re.compile(r"[^\W_]+(?:\s+[^\W_]+)*|[^\w\s]+|_+")
 _WORD_CHARS = re.compile(r"^[^\W_]+$")
 # Longest dictionary word tried when segmenting text typed without diacritics.
 MAX_WORD_SYLLABLES = 4
@@ -68,7 +72,7 @@ def locate_words(text: str) -> list[tuple[int, int]]:
 
 def dictionary_words(text: str) -> list[tuple[int, int]]:
     """Greedy longest-match segmentation on folded, lower-case syllables."""
-    pieces = [(m.start(), m.end()) for m in _SYLLABLE.finditer(text)]
+    pieces = [(m.start(), m.end()) for m in _PIECE.finditer(text)]
     lexicon = folded_lexicon()
     spans: list[tuple[int, int]] = []
     i = 0
@@ -76,7 +80,8 @@ def dictionary_words(text: str) -> list[tuple[int, int]]:
         best = 1
         for n in range(min(MAX_WORD_SYLLABLES, len(pieces) - i), 1, -1):
             chunk = [text[a:b] for a, b in pieces[i : i + n]]
-            if all(_WORD_CHARS.match(c) for c in chunk) and " ".join(chunk).lower() in lexicon:
+            joined_by_spaces = all(text[pieces[j][1] : pieces[j + 1][0]].isspace() for j in range(i, i + n - 1))
+            if joined_by_spaces and all(_WORD_CHARS.match(c) for c in chunk) and " ".join(chunk).lower() in lexicon:
                 best = n
                 break
         spans.append((pieces[i][0], pieces[i + best - 1][1]))
@@ -102,7 +107,14 @@ def crf_words(text: str) -> list[tuple[int, int]]:
             continue
         spans.append(found)
         cursor = found[1]
-    return _fill_gaps(text, spans)
+    return [piece for span in _fill_gaps(text, spans) for piece in _split_symbols(text, span)]
+
+
+def _split_symbols(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
+    """Split a located word that mixes letters and symbols ("😀 cccd" glued by the model)."""
+    start, end = span
+    found = [(start + m.start(), start + m.end()) for m in _SUBWORD.finditer(text[start:end])]
+    return found or [span]
 
 
 def _find_word(text: str, parts: list[str], cursor: int) -> tuple[int, int] | None:

@@ -8,7 +8,10 @@ syllables joined by "_", so "Đăng ký", "dang ky" and "đk" all become ``dang_
 
 from __future__ import annotations
 
+import hashlib
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext
@@ -26,6 +29,21 @@ _WORDISH = re.compile(r"\w", re.UNICODE)
 # Longer messages are cut before segmentation: nobody asks a question this long, and the
 # CRF segmenter's time grows with length.
 MAX_CHARS = 2000
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of this tokenizer's code and of tthc_text.
+
+    It is part of the component's config, so Rasa's training cache (keyed by config and
+    data, not code) retrains everything downstream when the tokenization changes.
+    """
+    import tthc_text  # noqa: PLC0415
+
+    digest = hashlib.sha256()
+    for path in [Path(__file__), *sorted(Path(tthc_text.__file__).parent.glob("*.py"))]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def token_text(word: str) -> str:
@@ -51,6 +69,7 @@ class VietnameseTokenizer(Tokenizer):
             "token_pattern": None,
             "prefix_separator_symbol": None,
             "keep_punctuation": False,
+            "code_fingerprint": code_fingerprint(),
         }
 
     @staticmethod
@@ -67,6 +86,13 @@ class VietnameseTokenizer(Tokenizer):
     ) -> VietnameseTokenizer:
         return cls(config)
 
+    def __init__(self, config: dict[str, Any]) -> None:
+        if config.get("token_pattern"):
+            # Rasa's token_pattern splits token texts, and these are normalised words
+            # ("dang_ky" for "đk"): the pieces' offsets could not point into the message.
+            raise ValueError("VietnameseTokenizer does not support token_pattern")
+        super().__init__(config)
+
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
         original: str = message.get(attribute) or ""
         normalised, spans = normalize_with_spans(original[:MAX_CHARS])
@@ -78,4 +104,4 @@ class VietnameseTokenizer(Tokenizer):
             o_start, o_end = original_span(spans, start, end)
             text = token_text(word)
             tokens.append(Token(text, o_start, o_end, lemma=text))
-        return self._apply_token_pattern(tokens)
+        return tokens

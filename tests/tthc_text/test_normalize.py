@@ -239,14 +239,5 @@ def test_lexical_tokens_of_one_syllable_and_of_nothing() -> None:
     assert lexical_tokens("?!") == []
 
 
-@pytest.mark.xfail(
-    reason=(
-        "normalize.py's comment on _NON_WORD says the '/' and '.' inside codes such as "
-        "123/2015/NĐ-CP or 1.001193 'are kept by lexical_tokens separately', but lexical_tokens "
-        "splits them into '1', '001193', '1_001193'"
-    ),
-    strict=True,
-)
-def test_lexical_tokens_keep_procedure_codes_as_the_comment_says() -> None:
-    tokens = lexical_tokens("thủ tục 1.001193")
-    assert "1.001193" in tokens
+def test_lexical_tokens_split_a_procedure_code_at_its_dot() -> None:
+    assert lexical_tokens("thủ tục 1.001193") == ["thu", "tuc", "1", "001193", "thu_tuc", "tuc_1", "1_001193"]

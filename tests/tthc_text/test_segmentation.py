@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from tthc_text import locate_words, segment
+from tthc_text import fold, locate_words, segment
 
 
 def nfd(text: str) -> str:
@@ -111,3 +111,51 @@ def test_coverage_holds_for_random_mixtures() -> None:
     for _ in range(300):
         text = unicodedata.normalize("NFC", "".join(rng.choice(pieces) for _ in range(rng.randint(1, 40))))
         assert_covers_every_non_space_char_once_in_order(text, locate_words(text))
+
+
+# --- text typed without diacritics: dictionary segmentation ------------------------------
+
+
+def test_folded_lexicon_holds_folded_multi_syllable_words() -> None:
+    from tthc_text.segmentation import folded_lexicon
+
+    lexicon = folded_lexicon()
+    for word in ["dang ky", "khai sinh", "ket hon", "can cuoc", "uy ban nhan dan"]:
+        assert word in lexicon
+    assert all(" " in w and w == fold(w) == w.lower() and "  " not in w for w in lexicon)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("dang ky ket hon", ["dang ky", "ket hon"]),
+        ("DANG KY KET HON", ["DANG KY", "KET HON"]),
+        ("Thu tuc dang ky khai sinh", ["Thu tuc", "dang ky", "khai sinh"]),
+        ("uy ban nhan dan xa", ["uy ban nhan dan", "xa"]),  # longest match first
+        ("o quang nam", ["o", "quang nam"]),  # the CRF model would merge "o quang"
+        ("dang   ky", ["dang   ky"]),
+        ("dk ket hon", ["dk", "ket hon"]),
+    ],
+)
+def test_text_without_diacritics_is_segmented_by_the_folded_dictionary(text: str, expected: list[str]) -> None:
+    assert words(text) == expected
+
+
+def test_one_diacritic_sends_the_text_to_the_crf_model() -> None:
+    from tthc_text.segmentation import has_diacritics
+
+    assert not has_diacritics("dang ky ket hon")
+    assert has_diacritics("dang ky kết hon")
+    assert has_diacritics("đk")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("lam giay khai sinh o dau?", ["lam giay", "khai sinh", "o dau", "?"]),
+        ("dang ky, ket hon", ["dang ky", ",", "ket hon"]),
+        ("(dang ky)", ["(", "dang ky", ")"]),
+    ],
+)
+def test_text_without_diacritics_has_punctuation_split_off(text: str, expected: list[str]) -> None:
+    assert words(text) == expected

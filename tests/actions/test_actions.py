@@ -1,0 +1,399 @@
+"""The rasa-sdk actions run for real: a ``Tracker`` built from a dict, a
+``CollectingDispatcher``, and the session's small index behind ``actions.knowledge``.
+Handoff and feedback write to a temporary SQLite database brought up by Alembic."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+import actions.knowledge as knowledge_module
+from actions.answer import ActionAnswer, ActionFallback
+from actions.dialogue import ActionFeedback, ActionHandoff, ActionReplyAffirm, ActionReplyDeny
+from actions.knowledge import Knowledge
+from console.db import session_scope
+from console.migrate import upgrade
+from console.models import Feedback, HandoffTicket
+from tests.retrieval.conftest import (  # noqa: F401
+    KET_HON,
+    KHAI_SINH,
+    TAM_TRU,
+    THUONG_TRU,
+    SmallIndex,
+    small_index,
+    small_options,
+)
+from tthc.settings import Settings, get_settings
+
+SENDER = "citizen-1"
+CHANNEL = "telegram"
+LEGACY_ADDRESS = "phường Hòa Cường Bắc, quận Hải Châu, Đà Nẵng"
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def user_event(text: str, intent: str = "ask_procedure", channel: str = CHANNEL) -> dict[str, Any]:
+    return {
+        "event": "user",
+        "text": text,
+        "parse_data": {"intent": {"name": intent, "confidence": 0.9}, "entities": []},
+        "input_channel": channel,
+    }
+
+
+def make_tracker(
+    text: str,
+    intent: str = "ask_procedure",
+    *,
+    entities: list[dict[str, Any]] | None = None,
+    slots: dict[str, Any] | None = None,
+    history: list[dict[str, Any]] | None = None,
+    sender: str = SENDER,
+) -> Tracker:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []}
+    events = [*(history or []), {**user_event(text, intent), "parse_data": latest}]
+    return Tracker.from_dict(
+        {
+            "sender_id": sender,
+            "slots": {"procedure_code": None, "procedure_title": None, "fallback_count": None, "awaiting": None,
+                      "place": None, **(slots or {})},
+            "latest_message": latest,
+            "events": events,
+            "latest_input_channel": CHANNEL,
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        }
+    )
+
+
+def run(action: Action, tracker: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    return dispatcher.messages, events
+
+
+def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
+    assert all(e["event"] == "slot" for e in events)
+    return {e["name"]: e["value"] for e in events}
+
+
+def payload(button: dict[str, str]) -> tuple[str, dict[str, str]]:
+    intent, _, entities = button["payload"].partition("{")
+    return intent.lstrip("/"), json.loads("{" + entities)
+
+
+# ------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture()
+def use_knowledge() -> Iterator[Any]:
+    """Install a Knowledge holder for the test, restoring the previous one after."""
+    previous = knowledge_module._knowledge
+
+    def install(holder: Any) -> Any:
+        knowledge_module._knowledge = holder
+        return holder
+
+    yield install
+    knowledge_module._knowledge = previous
+
+
+def settings_for(index: SmallIndex, **changes: Any) -> Settings:
+    return Settings(_env_file=None, index_dir=index.index_dir, procedures_dir=index.procedures_dir, **changes)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="module")
+def loaded_knowledge(small_index: SmallIndex) -> Knowledge:  # noqa: F811
+    holder = Knowledge(settings_for(small_index, answer_threshold=0.5, ambiguity_margin=0.04))
+    holder.current()
+    return holder
+
+
+@pytest.fixture()
+def kb(loaded_knowledge: Knowledge, use_knowledge: Any) -> Knowledge:
+    return use_knowledge(loaded_knowledge)
+
+
+@pytest.fixture()
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'staff.db'}"
+    upgrade(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    assert get_settings().database_url == url
+    yield url
+    get_settings.cache_clear()
+
+
+def rows(model: type) -> list[Any]:
+    with session_scope() as session:
+        return list(session.scalars(select(model).order_by(model.id)))  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------ answers
+
+
+def test_general_question_is_answered_with_buttons_and_slots(kb: Knowledge) -> None:
+    messages, events = run(ActionAnswer(), make_tracker("làm giấy khai sinh cho con", "ask_procedure"))
+    assert [m["response"] for m in messages] == ["utter_answer_general", "utter_ask_feedback"]
+    answer = messages[0]
+    assert answer["title"] == "Đăng ký khai sinh"
+    assert answer["summary"].startswith("Làm giấy khai sinh cho trẻ mới sinh")
+    assert "facts" in answer and answer["source"].startswith("https://")
+    assert [payload(b) for b in answer["buttons"]] == [
+        (intent, {"procedure_code": KHAI_SINH}) for intent in ("ask_documents", "ask_fee", "ask_time", "ask_place")
+    ]
+    assert slot_events(events) == {
+        "procedure_code": KHAI_SINH,
+        "procedure_title": "Đăng ký khai sinh",
+        "fallback_count": 0,
+        "awaiting": "feedback",
+    }
+
+
+def test_aspect_intent_picks_the_response(kb: Knowledge) -> None:
+    messages, events = run(ActionAnswer(), make_tracker("đăng ký kết hôn cần giấy tờ gì", "ask_documents"))
+    assert messages[0]["response"] == "utter_answer_documents"
+    assert messages[0]["title"] == "đăng ký kết hôn"
+    assert messages[0]["documents"].startswith("1. ")
+    assert all(payload(b)[0] != "ask_documents" for b in messages[0]["buttons"])
+    assert all(payload(b)[1] == {"procedure_code": KET_HON} for b in messages[0]["buttons"])
+    assert slot_events(events)["procedure_code"] == KET_HON
+
+
+def test_follow_up_uses_the_current_procedure(kb: Knowledge) -> None:
+    tracker = make_tracker("còn lệ phí thì sao", "ask_fee", slots={"procedure_code": KET_HON})
+    messages, events = run(ActionAnswer(), tracker)
+    assert messages[0]["response"] == "utter_answer_fee"
+    assert messages[0]["title"] == "đăng ký kết hôn" and "fees" in messages[0]
+    assert {payload(b)[1]["procedure_code"] for b in messages[0]["buttons"]} == {KET_HON}
+    assert slot_events(events)["procedure_code"] == KET_HON
+
+
+def test_a_confident_new_procedure_switches(kb: Knowledge) -> None:
+    tracker = make_tracker("làm giấy khai sinh cho con cần những gì", "ask_documents", slots={"procedure_code": KET_HON})
+    messages, events = run(ActionAnswer(), tracker)
+    assert messages[0]["response"] == "utter_answer_documents"
+    assert messages[0]["title"] == "đăng ký khai sinh"
+    assert slot_events(events)["procedure_code"] == KHAI_SINH
+    assert slot_events(events)["procedure_title"] == "Đăng ký khai sinh"
+
+
+def test_a_button_press_answers_the_chosen_procedure(kb: Knowledge) -> None:
+    text = f'/ask_fee{{"procedure_code":"{KET_HON}"}}'
+    tracker = make_tracker(
+        text, "ask_fee", entities=[{"entity": "procedure_code", "value": KET_HON}], slots={"procedure_code": KHAI_SINH}
+    )
+    messages, events = run(ActionAnswer(), tracker)
+    assert messages[0]["response"] == "utter_answer_fee"
+    assert messages[0]["title"] == "đăng ký kết hôn"
+    assert slot_events(events)["procedure_code"] == KET_HON
+
+
+def test_ambiguous_question_asks_which_with_buttons(small_index: SmallIndex, use_knowledge: Any) -> None:  # noqa: F811
+    # "đăng ký cư trú" matches thường trú and tạm trú about equally (a wide margin makes
+    # the test independent of the exact scores).
+    use_knowledge(Knowledge(settings_for(small_index, answer_threshold=0.5, ambiguity_margin=0.5)))
+    messages, events = run(ActionAnswer(), make_tracker("đăng ký cư trú ở đâu", "ask_place"))
+    assert [m["response"] for m in messages] == ["utter_ask_which"]
+    choices = [payload(b) for b in messages[0]["buttons"]]
+    assert {c[1]["procedure_code"] for c in choices} == {THUONG_TRU, TAM_TRU}
+    assert {c[0] for c in choices} == {"ask_place"}
+    assert {b["title"] for b in messages[0]["buttons"]} == {"Đăng ký thường trú", "Đăng ký tạm trú"}
+    assert slot_events(events) == {"awaiting": None}
+
+
+def test_nothing_found_asks_to_rephrase_then_offers_a_person(kb: Knowledge) -> None:
+    messages, events = run(ActionFallback(), make_tracker("cách nấu phở bò", "nlu_fallback"))
+    assert [m["response"] for m in messages] == ["utter_ask_rephrase"]
+    assert slot_events(events) == {"fallback_count": 1, "awaiting": None}
+    tracker = make_tracker("giá vàng hôm nay", "nlu_fallback", slots={"fallback_count": 1})
+    messages, events = run(ActionFallback(), tracker)
+    assert [m["response"] for m in messages] == ["utter_offer_human"]
+    assert slot_events(events) == {"fallback_count": 2, "awaiting": "human"}
+
+
+def test_action_answer_without_any_match_or_current_is_not_found(kb: Knowledge) -> None:
+    messages, events = run(ActionAnswer(), make_tracker("cách nấu phở bò", "ask_procedure"))
+    assert [m["response"] for m in messages] == ["utter_ask_rephrase"]
+    assert slot_events(events)["fallback_count"] == 1
+
+
+def test_fallback_does_not_treat_off_topic_as_a_follow_up(kb: Knowledge) -> None:
+    tracker = make_tracker("cách nấu phở bò", "nlu_fallback", slots={"procedure_code": KET_HON})
+    messages, _ = run(ActionFallback(), tracker)
+    assert [m["response"] for m in messages] == ["utter_ask_rephrase"]
+    # ... while a confident retrieval still gets a summary.
+    messages, events = run(ActionFallback(), make_tracker("dang ky ket hon o dau", "nlu_fallback"))
+    assert messages[0]["response"] == "utter_answer_general"
+    assert slot_events(events)["procedure_code"] == KET_HON
+
+
+def test_place_question_names_the_resolved_ward(kb: Knowledge) -> None:
+    tracker = make_tracker(
+        f"nộp ở {LEGACY_ADDRESS}",
+        "ask_place",
+        entities=[{"entity": "place", "value": LEGACY_ADDRESS}],
+        slots={"procedure_code": KET_HON, "place": LEGACY_ADDRESS},
+    )
+    messages, _ = run(ActionAnswer(), tracker)
+    assert messages[0]["response"] == "utter_answer_place"
+    place = messages[0]["place"]
+    assert "Phường Hòa Cường, Thành phố Đà Nẵng" in place
+    assert place.splitlines()[0].startswith("Ủy ban nhân dân")
+
+
+def test_retrieval_failure_says_the_service_is_unavailable(tmp_path: Path, use_knowledge: Any) -> None:
+    use_knowledge(Knowledge(Settings(_env_file=None, index_dir=tmp_path / "no-index", procedures_dir=tmp_path)))  # type: ignore[call-arg]
+    messages, events = run(ActionAnswer(), make_tracker("làm giấy khai sinh", "ask_procedure"))
+    assert [m["response"] for m in messages] == ["utter_service_unavailable"]
+    assert events == []
+
+
+# ------------------------------------------------------------------ knowledge
+
+
+def test_knowledge_state_keeps_published_guides_of_the_index(kb: Knowledge) -> None:
+    state = kb.current()
+    assert len(state.guides) == 12 and KHAI_SINH in state.guides
+    assert kb.current() is state  # cached between checks
+    assert state.search("làm giấy khai sinh")[0].code == KHAI_SINH
+
+
+@pytest.mark.slow
+def test_knowledge_hot_swaps_a_rebuilt_index(
+    small_index: SmallIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    from retrieval.build import build_index  # noqa: PLC0415
+
+    copy = small_index.copy_to(tmp_path)
+    holder = Knowledge(settings_for(copy))
+    before = holder.current()
+    assert len(before.guides) == 12
+    assert "3.000333" not in before.guides
+
+    added = copy.procedures_dir / "ly-lich-tu-phap" / "cap-phieu-ly-lich-tu-phap.yml"
+    added.parent.mkdir()
+    shutil.copy2(Path(__file__).resolve().parents[2] / "procedures" / "ly-lich-tu-phap" / added.name, added)
+    build_index(small_options(copy.procedures_dir, copy.index_dir), progress=lambda _m: None)
+
+    monkeypatch.setattr(knowledge_module, "CHECK_EVERY_SECONDS", 3600.0)
+    holder._last_check = time.monotonic()
+    assert holder.current() is before  # not checked yet
+
+    monkeypatch.setattr(knowledge_module, "CHECK_EVERY_SECONDS", 0.0)
+    after = holder.current()
+    assert after is not before
+    assert len(after.guides) == 13 and "3.000333" in after.guides
+    assert after.manifest_mtime != before.manifest_mtime
+    assert after.search("xin cấp phiếu lý lịch tư pháp")[0].code == "3.000333"
+    assert holder.current() is after  # unchanged manifest: no reload
+
+    # A broken rewrite keeps the previous state.
+    manifest = copy.index_dir / "manifest.json"
+    manifest.write_text("{broken", encoding="utf-8")
+    os.utime(manifest, (after.manifest_mtime + 5, after.manifest_mtime + 5))
+    assert holder.current() is after
+
+
+# ------------------------------------------------------------------ handoff and feedback
+
+
+def test_handoff_opens_a_ticket_with_the_last_question(database: str) -> None:
+    history = [
+        user_event("làm giấy khai sinh cho con ở đâu", "ask_place"),
+        {"event": "bot", "text": "..."},
+        user_event("/feedback_negative", "feedback_negative"),
+        user_event("có", "affirm"),
+    ]
+    tracker = make_tracker("cho tôi gặp cán bộ", "request_human", slots={"procedure_code": KHAI_SINH}, history=history)
+    messages, events = run(ActionHandoff(), tracker)
+    (ticket,) = rows(HandoffTicket)
+    assert [m["response"] for m in messages] == ["utter_handoff_opened"]
+    assert messages[0]["ticket"] == f"#{ticket.id}"
+    assert slot_events(events) == {"awaiting": None, "fallback_count": 0}
+    assert (ticket.sender_id, ticket.channel, ticket.reason, ticket.status) == (SENDER, CHANNEL, "request", "open")
+    assert ticket.procedure_code == KHAI_SINH
+    assert ticket.last_message == "làm giấy khai sinh cho con ở đâu"
+
+    # Asking again while the ticket is open reuses it.
+    messages, _ = run(ActionHandoff(), make_tracker("gặp người thật", "request_human", history=[user_event("lệ phí kết hôn")]))
+    assert messages[0]["ticket"] == f"#{ticket.id}"
+    (same,) = rows(HandoffTicket)
+    assert same.id == ticket.id and same.last_message == "lệ phí kết hôn"
+    # Another citizen gets their own ticket.
+    messages, _ = run(ActionHandoff(), make_tracker("gặp cán bộ", "request_human", sender="citizen-2"))
+    assert len(rows(HandoffTicket)) == 2 and messages[0]["ticket"] != f"#{ticket.id}"
+
+
+def test_yes_after_the_offer_of_a_person_opens_a_fallback_ticket(database: str) -> None:
+    tracker = make_tracker("có", "affirm", slots={"awaiting": "human"}, history=[user_event("giá vàng hôm nay")])
+    messages, events = run(ActionReplyAffirm(), tracker)
+    assert [m["response"] for m in messages] == ["utter_handoff_opened"]
+    (ticket,) = rows(HandoffTicket)
+    assert ticket.reason == "fallback" and ticket.last_message == "giá vàng hôm nay"
+    assert slot_events(events)["awaiting"] is None
+
+
+def test_no_after_the_offer_of_a_person_opens_nothing(database: str) -> None:
+    messages, events = run(ActionReplyDeny(), make_tracker("không", "deny", slots={"awaiting": "human"}))
+    assert [m["response"] for m in messages] == ["utter_no_handoff"]
+    assert rows(HandoffTicket) == [] and rows(Feedback) == []
+    assert slot_events(events) == {"awaiting": None}
+
+
+@pytest.mark.parametrize(
+    ("action", "intent", "awaiting", "helpful", "response"),
+    [
+        (ActionFeedback(), "feedback_positive", None, True, "utter_feedback_positive"),
+        (ActionFeedback(), "feedback_negative", None, False, "utter_feedback_negative"),
+        (ActionReplyAffirm(), "affirm", "feedback", True, "utter_feedback_positive"),
+        (ActionReplyDeny(), "deny", "feedback", False, "utter_feedback_negative"),
+    ],
+)
+def test_feedback_is_stored(
+    database: str, action: Action, intent: str, awaiting: str | None, helpful: bool, response: str
+) -> None:
+    tracker = make_tracker("...", intent, slots={"procedure_code": KET_HON, "awaiting": awaiting})
+    messages, events = run(action, tracker)
+    assert [m["response"] for m in messages] == [response]
+    (row,) = rows(Feedback)
+    assert (row.sender_id, row.channel, row.procedure_code, row.helpful) == (SENDER, CHANNEL, KET_HON, helpful)
+    assert row.created_at is not None
+    assert slot_events(events) == {"awaiting": None}
+
+
+def test_yes_or_no_with_nothing_pending_is_acknowledged(database: str) -> None:
+    messages, events = run(ActionReplyAffirm(), make_tracker("ok", "affirm"))
+    assert [m["response"] for m in messages] == ["utter_ack"] and events == []
+    messages, _ = run(ActionReplyDeny(), make_tracker("không", "deny"))
+    assert [m["response"] for m in messages] == ["utter_ack"]
+    assert rows(Feedback) == [] and rows(HandoffTicket) == []
+
+
+def test_database_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A database without the tables: the handoff apologises, feedback still thanks.
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    get_settings.cache_clear()
+    try:
+        messages, events = run(ActionHandoff(), make_tracker("gặp cán bộ", "request_human"))
+        assert [m["response"] for m in messages] == ["utter_service_unavailable"]
+        assert slot_events(events) == {"awaiting": None}
+        messages, _ = run(ActionFeedback(), make_tracker("hữu ích", "feedback_positive"))
+        assert [m["response"] for m in messages] == ["utter_feedback_positive"]
+    finally:
+        get_settings.cache_clear()

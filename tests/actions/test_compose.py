@@ -1,0 +1,243 @@
+"""Composing answers from a guide: every aspect's placeholders, buttons, short texts."""
+
+from __future__ import annotations
+
+import copy
+import json
+import string
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from actions.compose import (
+    ASPECT_INTENT,
+    ASPECTS,
+    INTENT_ASPECT,
+    MAX_DOCUMENTS,
+    answer_slots,
+    aspect_buttons,
+    choice_buttons,
+    documents_text,
+    facts_text,
+    fees_text,
+    main_fee_text,
+    numbered,
+    online_text,
+    phrases,
+    place_text,
+    shorten,
+    times_text,
+)
+from guides.loader import load_guides
+from guides.schema import Guide
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE = REPO / "tests" / "fixtures" / "guides" / "valid" / "ho-tich" / "khai-sinh.yml"
+
+
+def _data() -> dict[str, Any]:
+    return copy.deepcopy(yaml.safe_load(FIXTURE.read_text(encoding="utf-8")))
+
+
+def _guide(**changes: Any) -> Guide:
+    data = _data()
+    data.update(changes)
+    return Guide.model_validate(data)
+
+
+@pytest.fixture(scope="module")
+def guide() -> Guide:
+    return _guide()
+
+
+@pytest.fixture(scope="module")
+def domain_texts() -> dict[str, str]:
+    domain = yaml.safe_load((REPO / "bot" / "domain.yml").read_text(encoding="utf-8"))
+    return {name: variants[0]["text"] for name, variants in domain["responses"].items()}
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_intents_and_aspects_correspond() -> None:
+    assert set(INTENT_ASPECT.values()) == set(ASPECTS)
+    assert all(INTENT_ASPECT[intent] == aspect for aspect, intent in ASPECT_INTENT.items())
+
+
+@pytest.mark.parametrize("aspect", ASPECTS)
+def test_answer_slots_fill_the_domain_response(guide: Guide, aspect: str, domain_texts: dict[str, str]) -> None:
+    slots = answer_slots(guide, aspect)
+    template = domain_texts[f"utter_answer_{aspect}"]
+    assert _placeholders(template) <= set(slots)
+    text = template.format(**slots)
+    assert guide.source in text and "01/11/2026" in text
+    assert all(isinstance(v, str) and v for v in slots.values()), slots
+
+
+def test_title_continues_a_sentence_except_in_the_summary(guide: Guide) -> None:
+    assert answer_slots(guide, "general")["title"] == "Đăng ký khai sinh"
+    assert answer_slots(guide, "documents")["title"] == "đăng ký khai sinh"
+    assert answer_slots(guide, "fee")["reviewed"] == "01/11/2026"
+
+
+def test_every_real_guide_composes_every_aspect(domain_texts: dict[str, str]) -> None:
+    guides = load_guides(REPO / "procedures").published()
+    assert len(guides) >= 80
+    for g in guides:
+        for aspect in ASPECTS:
+            slots = answer_slots(g, aspect, place="Phường Hòa Cường, Thành phố Đà Nẵng")
+            domain_texts[f"utter_answer_{aspect}"].format(**slots)
+            assert slots[{"general": "summary", "fee": "fees", "time": "times"}.get(aspect, aspect)].strip(), (
+                g.code,
+                aspect,
+            )
+
+
+def test_documents_text_numbers_kinds_forms_and_quantities(guide: Guide) -> None:
+    text = documents_text(guide)
+    lines = text.splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("1. Tờ khai đăng ký khai sinh (bản chính)")
+    assert "mẫu: Tờ khai đăng ký khai sinh (mẫu Thông tư 04/2024/TT-BTP)" in lines[0]
+    assert lines[2] == "3. Giấy tờ tùy thân của người đi đăng ký (xuất trình)"
+    docs = [{"name": f"Giấy tờ số {i}", "kind": "copy", "quantity": 2} for i in range(MAX_DOCUMENTS + 2)]
+    many = documents_text(_guide(documents=docs))
+    lines = many.splitlines()
+    assert len(lines) == MAX_DOCUMENTS + 1
+    assert lines[0] == "1. Giấy tờ số 0 (bản sao, 2 bản)"
+    assert lines[-1] == phrases()["more_documents"].format(n=2)
+
+
+def test_long_document_notes_are_shortened() -> None:
+    note = "Ghi chú rất dài " * 40
+    text = documents_text(_guide(documents=[{"name": "Tờ khai", "note": note}]))
+    assert text.endswith("…")
+    assert len(text) < 200
+
+
+def test_shorten() -> None:
+    assert shorten("ngắn  gọn\n") == "ngắn gọn"
+    long = "một hai ba bốn năm sáu bảy tám chín mười " * 10
+    short = shorten(long, 30)
+    assert len(short) <= 30 and short.endswith("…")
+    assert long.startswith(short[:-1])
+    assert short[:-1] == short[:-1].rstrip() and not short[:-1].endswith(" ")
+    assert shorten("x" * 50, 10) == "x" * 9 + "…"
+
+
+def test_fees_text_lists_items_and_exemptions(guide: Guide) -> None:
+    text = fees_text(guide)
+    assert text.splitlines()[:2] == [
+        "• Lệ phí đăng ký khai sinh: Miễn phí",
+        "• Phí cấp bản sao Giấy khai sinh: 8.000 đồng/bản",
+    ]
+    # Both channels cost the same: no per-channel lines.
+    assert "Nộp trực tiếp" not in text
+    assert main_fee_text(guide) == "Miễn phí"
+    data = _data()
+    data["fees"] = {"items": [], "exemptions": ["Trẻ em dưới 6 tuổi"]}
+    data["channels"][1]["fee"] = {"kind": "amount", "amount_vnd": 5000, "text": "5.000 đồng"}
+    other = Guide.model_validate(data)
+    lines = fees_text(other).splitlines()
+    assert lines == [
+        "• Nộp trực tiếp: Miễn phí",
+        "• Nộp trực tuyến: 5.000 đồng",
+        phrases()["exempt"].format(who="Trẻ em dưới 6 tuổi"),
+    ]
+    assert main_fee_text(other) == "Miễn phí"  # the first channel's
+
+
+def test_no_fee_information() -> None:
+    draft = Guide.model_validate(
+        {"code": "1.000001", "id": "x", "title": "Thủ tục X", "source": "https://dichvucong.gov.vn/x"}
+    )
+    assert fees_text(draft) == phrases()["no_fee_info"]
+    assert main_fee_text(draft) == phrases()["no_fee_info"]
+
+
+def test_times_and_channels(guide: Guide) -> None:
+    assert times_text(guide).splitlines() == ["• Nộp trực tiếp: Trong ngày", "• Nộp trực tuyến: Trong ngày"]
+    no_channels = _guide(status="draft", channels=[])
+    assert times_text(no_channels) == "Trong ngày"
+
+
+def test_online_text(guide: Guide) -> None:
+    text = online_text(guide)
+    assert "https://dichvucong.gov.vn" in text and "Nộp trực tuyến" in text
+    data = _data()
+    data["channels"] = [data["channels"][0]]
+    offline = Guide.model_validate(data)
+    assert online_text(offline) == phrases()["online_none"].format(channels="nộp trực tiếp")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a guide (a draft) with an online channel but no online_url is answered "
+    "'chưa nộp trực tuyến được. Anh/chị có thể: nộp trực tiếp, nộp trực tuyến' (contradiction)",
+)
+def test_online_text_without_url_does_not_offer_online_as_alternative() -> None:
+    draft = _guide(status="draft", online_url=None)
+    text = online_text(draft)
+    if "chưa nộp trực tuyến" in text:
+        alternatives = text.split(":", 1)[1]
+        assert "trực tuyến" not in alternatives
+
+
+def test_facts_text(guide: Guide) -> None:
+    lines = facts_text(guide).splitlines()
+    assert len(lines) == 4
+    assert "Ủy ban nhân dân cấp xã" in lines[0]
+    assert "Trong ngày" in lines[1] and "Miễn phí" in lines[2]
+    assert "https://dichvucong.gov.vn" in lines[3]
+    offline = _guide(channels=[_data()["channels"][0]], online_url=None)
+    assert facts_text(offline).splitlines()[3] == phrases()["fact_online"].format(online=phrases()["online_no"])
+
+
+def test_place_text(guide: Guide) -> None:
+    plain = place_text(guide)
+    assert plain.splitlines()[0] == guide.agency
+    assert "Với" not in plain
+    with_office = place_text(guide, "Phường Hòa Cường, Thành phố Đà Nẵng", "Bộ phận một cửa phường Hòa Cường")
+    assert "Với Phường Hòa Cường, Thành phố Đà Nẵng: Bộ phận một cửa phường Hòa Cường" in with_office
+    without_office = place_text(guide, "Phường Hòa Cường, Thành phố Đà Nẵng")
+    assert phrases()["level"]["commune"] in without_office
+    province = _guide(level=["province"])
+    assert phrases()["level"]["province"] in place_text(province, "Thành phố Đà Nẵng")
+
+
+def test_numbered_caps_the_list() -> None:
+    items = [f"Bước {i}" for i in range(1, 10)]
+    lines = numbered(items).splitlines()
+    assert lines[:2] == ["1. Bước 1", "2. Bước 2"]
+    assert len(lines) == 7 and lines[-1] == phrases()["more_items"]
+
+
+def _payload(button: dict[str, str]) -> tuple[str, dict[str, str]]:
+    intent, _, entities = button["payload"].partition("{")
+    assert intent.startswith("/")
+    return intent[1:], json.loads("{" + entities)
+
+
+def test_aspect_buttons_offer_other_aspects_of_the_same_guide(guide: Guide) -> None:
+    buttons = aspect_buttons(guide, "general")
+    assert [_payload(b)[0] for b in buttons] == ["ask_documents", "ask_fee", "ask_time", "ask_place"]
+    assert all(_payload(b)[1] == {"procedure_code": "1.001193"} for b in buttons)
+    assert buttons[0]["title"] == phrases()["aspect_button"]["documents"]
+    fee = aspect_buttons(guide, "fee")
+    assert "ask_fee" not in [_payload(b)[0] for b in fee] and len(fee) == 4
+    assert len(aspect_buttons(guide, "documents", limit=8)) == 8
+
+
+def test_choice_buttons_keep_the_asked_aspect() -> None:
+    long_title = "Đăng ký đất đai, cấp Giấy chứng nhận quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất lần đầu"
+    buttons = choice_buttons([("1.004222", "Đăng ký thường trú"), ("1.013978", long_title)], "fee")
+    assert [_payload(b) for b in buttons] == [
+        ("ask_fee", {"procedure_code": "1.004222"}),
+        ("ask_fee", {"procedure_code": "1.013978"}),
+    ]
+    assert buttons[0]["title"] == "Đăng ký thường trú"
+    assert len(buttons[1]["title"]) <= 60 and buttons[1]["title"].endswith("…")
+    assert _payload(choice_buttons([("1.004222", "X")], "general")[0])[0] == "ask_procedure"

@@ -1,0 +1,294 @@
+"""connectors.rest.PoliteRestInput, mounted in a Sanic app the way Rasa mounts channels.
+
+sanic-testing is not installed in .venv-rasa, so the app is driven over ASGI with httpx
+(what sanic-testing's ASGI client does): the listeners Sanic would run at server start are
+run first, then requests go through the app's ASGI entry point.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import unicodedata
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.shared.core.domain import Domain
+from sanic import Sanic
+
+from connectors.messages import FALLBACK_UNAVAILABLE
+from connectors.rest import PoliteRestInput
+from connectors.settings import get_settings
+
+pytestmark = pytest.mark.rasa
+
+URL = "/webhooks/rest/webhook"
+DOMAIN_TEXT = "Hệ thống đang bảo trì. Anh/chị vui lòng quay lại sau."
+
+Handler = Callable[[UserMessage], Awaitable[Any]]
+
+
+def make_app(on_new_message: Handler, agent: Any = None) -> Sanic:
+    app = Sanic(f"test_rest_{uuid.uuid4().hex}")
+    channel = PoliteRestInput()
+    app.blueprint(channel.blueprint(on_new_message), url_prefix="/webhooks/rest")
+    if agent is not None:
+        app.ctx.agent = agent
+    return app
+
+
+async def start(app: Sanic) -> httpx.AsyncClient:
+    app.asgi = True
+    await app._startup()
+    await app._server_event("init", "before")
+    await app._server_event("init", "after")
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+def post_json(client: httpx.AsyncClient, payload: Any) -> Awaitable[httpx.Response]:
+    return client.post(URL, content=json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+
+
+def agent_with_unavailable_text() -> Agent:
+    domain = Domain.from_yaml(
+        f'version: "3.1"\nresponses:\n  utter_service_unavailable:\n  - text: "{DOMAIN_TEXT}"\n'
+    )
+    return Agent(domain=domain)
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Any:
+    # Test mode, as sanic-testing sets it: lets several apps start in one process.
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    monkeypatch.setenv("REPLY_TIMEOUT", "20")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+class Recorder:
+    """A stand-in for Rasa's processor at the channel boundary."""
+
+    def __init__(self, replies: list[str] | None = None) -> None:
+        self.replies = ["Dạ, em trả lời anh/chị."] if replies is None else replies
+        self.received: list[UserMessage] = []
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.received.append(message)
+        for reply in self.replies:
+            await message.output_channel.send_text_message(message.sender_id, reply)
+
+
+def test_health() -> None:
+    async def scenario() -> httpx.Response:
+        async with await start(make_app(Recorder())) as client:
+            return await client.get("/webhooks/rest/")
+
+    response = asyncio.run(scenario())
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_channel_name_is_rest() -> None:
+    assert PoliteRestInput.name() == "rest"
+
+
+def test_the_bot_replies_are_returned_and_the_message_reaches_the_bot() -> None:
+    recorder = Recorder(["Dạ, anh/chị cần:", "1. Giấy chứng sinh"])
+
+    async def scenario() -> httpx.Response:
+        async with await start(make_app(recorder)) as client:
+            return await post_json(
+                client,
+                {
+                    "sender": "citizen-7",
+                    "message": unicodedata.normalize("NFD", "Làm giấy khai sinh\x00 ở đâu?"),
+                    "metadata": {"source": "web"},
+                },
+            )
+
+    response = asyncio.run(scenario())
+    assert response.status_code == 200
+    assert response.json() == [
+        {"recipient_id": "citizen-7", "text": "Dạ, anh/chị cần:"},
+        {"recipient_id": "citizen-7", "text": "1. Giấy chứng sinh"},
+    ]
+    (message,) = recorder.received
+    assert message.text == "Làm giấy khai sinh ở đâu?"  # NFC, control character stripped
+    assert message.sender_id == "citizen-7"
+    assert message.input_channel == "rest"
+    assert message.metadata == {"source": "web"}
+    assert isinstance(message.output_channel, CollectingOutputChannel)
+
+
+def test_an_integer_sender_is_answered_as_a_string() -> None:
+    recorder = Recorder(["ok"])
+
+    async def scenario() -> httpx.Response:
+        async with await start(make_app(recorder)) as client:
+            return await post_json(client, {"sender": 12345, "message": "xin chào"})
+
+    response = asyncio.run(scenario())
+    assert response.status_code == 200
+    assert response.json() == [{"recipient_id": "12345", "text": "ok"}]
+    assert recorder.received[0].sender_id == "12345"
+
+
+def test_an_empty_message_still_reaches_the_bot() -> None:
+    recorder = Recorder(["Anh/chị cần hỏi gì ạ?"])
+
+    async def scenario() -> httpx.Response:
+        async with await start(make_app(recorder)) as client:
+            return await post_json(client, {"sender": "u", "message": "   "})
+
+    response = asyncio.run(scenario())
+    assert response.status_code == 200
+    assert [m["text"] for m in response.json()] == ["Anh/chị cần hỏi gì ạ?"]
+    assert [m.text for m in recorder.received] == [""]  # Rasa's UserMessage strips it
+
+
+def test_no_reply_gives_the_domain_unavailable_text() -> None:
+    recorder = Recorder([])
+
+    async def scenario() -> httpx.Response:
+        async with await start(make_app(recorder, agent_with_unavailable_text())) as client:
+            return await post_json(client, {"sender": "u1", "message": "xin chào"})
+
+    response = asyncio.run(scenario())
+    assert response.status_code == 200
+    assert response.json() == [{"recipient_id": "u1", "text": DOMAIN_TEXT}]
+    assert len(recorder.received) == 1
+
+
+def test_no_reply_and_no_agent_gives_the_built_in_sentence() -> None:
+    async def scenario() -> httpx.Response:
+        async with await start(make_app(Recorder([]))) as client:
+            return await post_json(client, {"sender": "u1", "message": "xin chào"})
+
+    response = asyncio.run(scenario())
+    assert response.status_code == 200
+    assert response.json() == [{"recipient_id": "u1", "text": FALLBACK_UNAVAILABLE}]
+
+
+def test_an_agent_without_a_domain_gives_the_built_in_sentence() -> None:
+    async def scenario() -> httpx.Response:
+        agent = agent_with_unavailable_text()
+        agent.domain = None  # no model loaded yet
+        async with await start(make_app(Recorder([]), agent)) as client:
+            return await post_json(client, {"sender": "u1", "message": "xin chào"})
+
+    response = asyncio.run(scenario())
+    assert response.json() == [{"recipient_id": "u1", "text": FALLBACK_UNAVAILABLE}]
+
+
+def test_a_failing_bot_gives_the_polite_text_with_status_200(caplog: pytest.LogCaptureFixture) -> None:
+    async def failing(message: UserMessage) -> None:
+        raise RuntimeError("action server unreachable")
+
+    async def scenario() -> httpx.Response:
+        async with await start(make_app(failing, agent_with_unavailable_text())) as client:
+            return await post_json(client, {"sender": "u2", "message": "lệ phí bao nhiêu"})
+
+    with caplog.at_level("ERROR", logger="connectors.rest"):
+        response = asyncio.run(scenario())
+    assert response.status_code == 200
+    assert response.json() == [{"recipient_id": "u2", "text": DOMAIN_TEXT}]
+    assert "action server unreachable" in caplog.text
+
+
+def test_replies_sent_before_a_failure_are_kept() -> None:
+    async def half_failing(message: UserMessage) -> None:
+        await message.output_channel.send_text_message(message.sender_id, "Dạ, em tra cứu:")
+        raise RuntimeError("boom")
+
+    async def scenario() -> httpx.Response:
+        async with await start(make_app(half_failing, agent_with_unavailable_text())) as client:
+            return await post_json(client, {"sender": "u", "message": "x"})
+
+    response = asyncio.run(scenario())
+    assert response.status_code == 200
+    assert response.json() == [{"recipient_id": "u", "text": "Dạ, em tra cứu:"}]
+
+
+def test_a_slow_bot_is_answered_politely_and_still_finishes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REPLY_TIMEOUT", "0.5")
+    get_settings.cache_clear()
+    assert get_settings().reply_timeout == 0.5
+    finished = asyncio.Event()
+    handled: list[UserMessage] = []
+
+    async def slow(message: UserMessage) -> None:
+        handled.append(message)
+        await asyncio.sleep(1.5)
+        await message.output_channel.send_text_message(message.sender_id, "trả lời muộn")
+        finished.set()
+
+    async def scenario() -> tuple[httpx.Response, float, bool, bool]:
+        async with await start(make_app(slow, agent_with_unavailable_text())) as client:
+            began = time.monotonic()
+            response = await post_json(client, {"sender": "u3", "message": "đk kết hôn"})
+            elapsed = time.monotonic() - began
+            done_at_reply = finished.is_set()
+            # The message keeps being processed after the polite reply went out.
+            await asyncio.wait_for(finished.wait(), timeout=10)
+            return response, elapsed, done_at_reply, finished.is_set()
+
+    response, elapsed, done_at_reply, done_later = asyncio.run(scenario())
+    assert response.status_code == 200
+    assert response.json() == [{"recipient_id": "u3", "text": DOMAIN_TEXT}]
+    assert 0.4 <= elapsed < 1.4
+    assert not done_at_reply
+    assert done_later
+    # The late reply went to that request's collector, after the response had been sent.
+    (message,) = handled
+    assert isinstance(message.output_channel, CollectingOutputChannel)
+    assert message.output_channel.messages[-1] == {"recipient_id": "u3", "text": "trả lời muộn"}
+    assert "trả lời muộn" not in response.text
+
+
+def test_a_bot_within_the_timeout_is_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REPLY_TIMEOUT", "2")
+    get_settings.cache_clear()
+
+    async def a_bit_slow(message: UserMessage) -> None:
+        await asyncio.sleep(0.3)
+        await message.output_channel.send_text_message(message.sender_id, "đúng hẹn")
+
+    async def scenario() -> httpx.Response:
+        async with await start(make_app(a_bit_slow)) as client:
+            return await post_json(client, {"sender": "u", "message": "x"})
+
+    assert asyncio.run(scenario()).json() == [{"recipient_id": "u", "text": "đúng hẹn"}]
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (b"not json", 'the body must be a JSON object: {"sender": "...", "message": "..."}'),
+        (b"[1, 2]", 'the body must be a JSON object: {"sender": "...", "message": "..."}'),
+        (b"\xff\xfe", "the body must be UTF-8 encoded JSON"),
+        (b'{"message": "hi"}', "'sender' must be a non-empty string"),
+        (b'{"sender": "u"}', "'message' must be a string"),
+        (b'{"sender": "u", "message": "hi", "metadata": [1]}', "'metadata' must be a JSON object"),
+        (json.dumps({"sender": "u", "message": "a" * 5001}).encode(), "'message' must be at most 5000 characters"),
+        (json.dumps({"sender": "s" * 129, "message": "hi"}).encode(), "'sender' must be at most 128 characters"),
+    ],
+)
+def test_bad_bodies_get_400_with_an_error_and_never_reach_the_bot(content: bytes, error: str) -> None:
+    recorder = Recorder()
+
+    async def scenario() -> httpx.Response:
+        async with await start(make_app(recorder)) as client:
+            return await client.post(URL, content=content)
+
+    response = asyncio.run(scenario())
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"error": error}
+    assert recorder.received == []

@@ -1,0 +1,103 @@
+"""connectors.serve: the arguments the Rasa server is started with, and model choice."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors import serve
+from connectors.settings import RasaSettings, get_settings
+
+pytestmark = pytest.mark.rasa
+
+
+def settings(**values: Any) -> RasaSettings:
+    return RasaSettings(**{"rasa_api_token": None, "rasa_port": 5005, "rasa_interface": "0.0.0.0", **values})
+
+
+def option(args: list[str], name: str) -> str:
+    assert args.count(name) == 1, args
+    return args[args.index(name) + 1]
+
+
+def test_without_a_token_the_http_api_is_off(tmp_path: Path) -> None:
+    model = tmp_path / "m.tar.gz"
+    args = serve.rasa_arguments(settings(), model)
+    assert args[0] == "run"
+    assert "--enable-api" not in args
+    assert "--auth-token" not in args
+    assert option(args, "--model") == str(model)
+    assert option(args, "--endpoints") == "bot/endpoints.yml"
+    assert option(args, "--credentials") == "bot/credentials.yml"
+    assert option(args, "--port") == "5005"
+    assert option(args, "--interface") == "0.0.0.0"
+
+
+@pytest.mark.parametrize("token", [None, ""])
+def test_an_empty_token_does_not_enable_the_api(tmp_path: Path, token: str | None) -> None:
+    args = serve.rasa_arguments(settings(rasa_api_token=token), tmp_path / "m.tar.gz")
+    assert "--enable-api" not in args and "--auth-token" not in args
+
+
+def test_with_a_token_the_api_is_on_and_always_protected(tmp_path: Path) -> None:
+    args = serve.rasa_arguments(settings(rasa_api_token="s3cret", rasa_port=6006), tmp_path / "m.tar.gz")
+    assert "--enable-api" in args
+    assert option(args, "--auth-token") == "s3cret"
+    assert option(args, "--port") == "6006"
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("RASA_API_TOKEN", "from-env")
+    monkeypatch.setenv("RASA_PORT", "7007")
+    monkeypatch.setenv("RASA_INTERFACE", "127.0.0.1")
+    args = serve.rasa_arguments(RasaSettings(), tmp_path / "m.tar.gz")
+    assert option(args, "--auth-token") == "from-env"
+    assert option(args, "--port") == "7007"
+    assert option(args, "--interface") == "127.0.0.1"
+
+
+def test_newest_model_picks_the_most_recent_archive(tmp_path: Path) -> None:
+    for name, mtime in [("b.tar.gz", 3_000), ("a.tar.gz", 1_000), ("c.tar.gz", 2_000), ("z.zip", 9_000)]:
+        path = tmp_path / name
+        path.write_bytes(b"x")
+        os.utime(path, (mtime, mtime))
+    assert serve.newest_model(tmp_path) == tmp_path / "b.tar.gz"
+    os.utime(tmp_path / "a.tar.gz", (5_000, 5_000))
+    assert serve.newest_model(tmp_path) == tmp_path / "a.tar.gz"
+
+
+@pytest.mark.parametrize("make_dir", [True, False])
+def test_newest_model_exits_with_a_message_when_there_is_none(tmp_path: Path, make_dir: bool) -> None:
+    model_dir = tmp_path / "models"
+    if make_dir:
+        model_dir.mkdir()
+        (model_dir / "notes.txt").write_text("no models yet")
+    with pytest.raises(SystemExit) as exit_info:
+        serve.newest_model(model_dir)
+    message = str(exit_info.value.code)
+    assert str(model_dir) in message
+    assert "make model" in message
+
+
+def test_main_execs_rasa_with_the_newest_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    model = tmp_path / "only.tar.gz"
+    model.write_bytes(b"x")
+    monkeypatch.setenv("MODEL_DIR", str(tmp_path))
+    monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:5999/webhook")
+    monkeypatch.setenv("RASA_API_TOKEN", "tok")
+    calls: list[tuple[str, list[str]]] = []
+    monkeypatch.setattr(serve.os, "execv", lambda path, argv: calls.append((path, argv)))
+    get_settings.cache_clear()
+    try:
+        serve.main()
+    finally:
+        get_settings.cache_clear()
+    ((path, argv),) = calls
+    assert Path(path).name == "rasa" and Path(path).parent == Path(serve.sys.executable).parent
+    assert argv[0] == path
+    assert argv[1:] == serve.rasa_arguments(RasaSettings(), model)
+    assert option(argv, "--auth-token") == "tok"
+    assert os.environ["ACTION_SERVER_URL"] == "http://127.0.0.1:5999/webhook"

@@ -1,0 +1,96 @@
+"""connectors.tracker_store.UrlSQLTrackerStore: Rasa's SQL store configured by one URL."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa.core.tracker_store import TrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
+
+from connectors.settings import get_settings
+from connectors.tracker_store import UrlSQLTrackerStore
+
+pytestmark = pytest.mark.rasa
+
+DOMAIN = Domain.from_yaml('version: "3.1"\nintents:\n- hoi_thu_tuc\n')
+
+
+@pytest.fixture()
+def tracker_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    path = tmp_path / "t.db"
+    monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{path}")
+    get_settings.cache_clear()
+    yield path
+    get_settings.cache_clear()
+
+
+def conversation(sender: str) -> DialogueStateTracker:
+    return DialogueStateTracker.from_events(
+        sender,
+        [
+            ActionExecuted("action_listen"),
+            UserUttered("Làm giấy khai sinh ở đâu?", {"name": "hoi_thu_tuc", "confidence": 0.93}),
+        ],
+    )
+
+
+def test_the_store_uses_the_url_from_the_settings(tracker_db: Path) -> None:
+    store = UrlSQLTrackerStore(domain=DOMAIN)
+    assert store.engine.url.drivername == "sqlite"
+    assert Path(store.engine.url.database) == tracker_db
+    assert tracker_db.exists()
+
+
+def test_save_and_retrieve_a_conversation(tracker_db: Path) -> None:
+    async def scenario() -> tuple[Any, Any, list[str]]:
+        store = UrlSQLTrackerStore(domain=DOMAIN)
+        await store.save(conversation("citizen-1"))
+        # A second store on the same URL (as after a restart) sees the conversation.
+        again = UrlSQLTrackerStore(domain=DOMAIN)
+        return await again.retrieve("citizen-1"), await again.retrieve("nobody"), list(await again.keys())
+
+    tracker, missing, keys = asyncio.run(scenario())
+    assert tracker is not None
+    assert tracker.latest_message.text == "Làm giấy khai sinh ở đâu?"
+    assert tracker.latest_message.intent["name"] == "hoi_thu_tuc"
+    assert [type(e) for e in tracker.events] == [ActionExecuted, UserUttered]
+    assert missing is None
+    assert keys == ["citizen-1"]
+    # The events really are in the SQLite file the URL names.
+    with sqlite3.connect(tracker_db) as db:
+        rows = db.execute("select sender_id, type_name from events order by id").fetchall()
+    assert ("citizen-1", "user") in rows
+
+
+def test_an_explicit_url_wins_over_the_settings(tracker_db: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    store = UrlSQLTrackerStore(domain=DOMAIN, url=f"sqlite:///{other}")
+    assert Path(store.engine.url.database) == other
+    assert other.exists()
+    assert not tracker_db.exists()
+
+
+def test_rasa_creates_it_from_the_project_endpoints(
+    tracker_db: Path, repo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
+    endpoint = read_endpoint_config(str(repo_root / "bot" / "endpoints.yml"), "tracker_store")
+    assert isinstance(endpoint, EndpointConfig)
+
+    async def scenario() -> Any:
+        store = TrackerStore.create(endpoint, DOMAIN)
+        await store.save(conversation("citizen-2"))
+        return store, await store.retrieve("citizen-2")
+
+    store, tracker = asyncio.run(scenario())
+    inner = getattr(store, "_tracker_store", store)
+    assert isinstance(inner, UrlSQLTrackerStore)
+    assert tracker.latest_message.text == "Làm giấy khai sinh ở đâu?"
+    assert tracker_db.exists()

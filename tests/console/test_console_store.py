@@ -1,0 +1,114 @@
+"""Staff data: Alembic migrations (idempotent) and the store's feedback and tickets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, select, text
+
+from console.db import engine_for, session_scope
+from console.migrate import upgrade
+from console.models import Feedback, HandoffTicket
+from console.store import open_ticket, record_feedback
+
+TABLES = {"feedback", "handoff_ticket", "staff_user"}
+
+
+@pytest.fixture()
+def url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'nested' / 'staff.db'}"
+    upgrade(url)
+    return url
+
+
+def test_upgrade_creates_the_folder_and_the_tables(url: str, tmp_path: Path) -> None:
+    assert (tmp_path / "nested" / "staff.db").is_file()
+    names = set(inspect(engine_for(url)).get_table_names())
+    assert TABLES <= names
+    assert "alembic_version" in names
+    columns = {c["name"] for c in inspect(engine_for(url)).get_columns("handoff_ticket")}
+    assert {"sender_id", "channel", "status", "reason", "procedure_code", "last_message", "created_at"} <= columns
+
+
+def test_upgrade_twice_is_idempotent_and_keeps_data(url: str) -> None:
+    engine = engine_for(url)
+    with session_scope(engine) as session:
+        record_feedback(session, sender_id="a", channel="web", procedure_code="1.001193", helpful=True)
+    with engine.connect() as conn:
+        version = conn.execute(text("select version_num from alembic_version")).scalars().all()
+    upgrade(url)
+    upgrade(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("select version_num from alembic_version")).scalars().all() == version
+        assert conn.execute(text("select count(*) from feedback")).scalar() == 1
+    assert len(version) == 1
+
+
+def test_sqlite_runs_in_wal_mode(url: str) -> None:
+    with engine_for(url).connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_record_feedback(url: str) -> None:
+    engine = engine_for(url)
+    with session_scope(engine) as session:
+        row = record_feedback(session, sender_id="s1", channel="telegram", procedure_code=None, helpful=False, comment="sai")
+        assert row.id is not None  # flushed
+    with session_scope(engine) as session:
+        (stored,) = session.scalars(select(Feedback)).all()
+    assert (stored.sender_id, stored.channel, stored.procedure_code, stored.helpful, stored.comment) == (
+        "s1",
+        "telegram",
+        None,
+        False,
+        "sai",
+    )
+    assert stored.created_at is not None
+
+
+def test_open_ticket_reuses_the_open_one_per_sender(url: str) -> None:
+    engine = engine_for(url)
+    with session_scope(engine) as session:
+        first = open_ticket(session, sender_id="s1", channel="web", reason="request", procedure_code="1.001193",
+                            last_message="khai sinh ở đâu")
+        first_id = first.id
+    with session_scope(engine) as session:
+        again = open_ticket(session, sender_id="s1", channel="web", reason="fallback", procedure_code=None,
+                            last_message="")
+        assert again.id == first_id
+        assert again.last_message == "khai sinh ở đâu"  # an empty message keeps the old one
+        assert again.reason == "request"
+    with session_scope(engine) as session:
+        updated = open_ticket(session, sender_id="s1", channel="web", reason="request", procedure_code=None,
+                              last_message="lệ phí bao nhiêu")
+        assert updated.id == first_id
+    with session_scope(engine) as session:
+        (ticket,) = session.scalars(select(HandoffTicket)).all()
+        assert ticket.last_message == "lệ phí bao nhiêu" and ticket.status == "open"
+        ticket.status = "closed"
+    with session_scope(engine) as session:
+        fresh = open_ticket(session, sender_id="s1", channel="web", reason="request", procedure_code=None,
+                            last_message="lại hỏi")
+        assert fresh.id != first_id
+        other = open_ticket(session, sender_id="s2", channel="web", reason="request", procedure_code=None,
+                            last_message="x")
+        assert other.id not in (first_id, fresh.id)
+    with session_scope(engine) as session:
+        assert len(session.scalars(select(HandoffTicket)).all()) == 3
+
+
+def test_session_scope_rolls_back_on_error(url: str) -> None:
+    engine = engine_for(url)
+    with pytest.raises(RuntimeError):
+        with session_scope(engine) as session:
+            record_feedback(session, sender_id="s1", channel="web", procedure_code=None, helpful=True)
+            raise RuntimeError("boom")
+    with session_scope(engine) as session:
+        assert session.scalars(select(Feedback)).all() == []
+
+
+def test_engine_for_is_cached_by_url(url: str, tmp_path: Path) -> None:
+    assert engine_for(url) is engine_for(url)
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    assert engine_for(other) is not engine_for(url)

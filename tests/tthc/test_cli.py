@@ -1,0 +1,187 @@
+"""The ``tthc`` command line: ``main(argv)`` returns the exit code; ``--json`` output is
+the only thing on stdout. (``procedures import`` is tested in tests/guides.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from guides.loader import load_guides
+from tests.retrieval.conftest import KET_HON, KHAI_SINH, SmallIndex, small_index  # noqa: F401
+from tthc.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+VALID = REPO / "tests" / "fixtures" / "guides" / "valid"
+BROKEN = REPO / "tests" / "fixtures" / "guides" / "broken"
+METRICS = {"n", "recall@1", "recall@3", "recall@5", "mrr"}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    return code, capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ procedures
+
+
+def test_validate_clean_folder_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "procedures", "validate", str(VALID))
+    assert code == 0
+    assert out == ""
+
+
+def test_validate_lists_each_problem_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "procedures", "validate", str(BROKEN))
+    assert code == 1
+    problems = load_guides(BROKEN).problems
+    assert len(problems) == 9
+    for problem in problems:
+        assert str(problem) in out
+    for name in ("02-bad-yaml", "03-not-mapping", "04-published-incomplete", "05-duplicate-code", "06-duplicate-id"):
+        assert f"{BROKEN / name}.yml: " in out
+    assert out.count(f"{BROKEN / '07-bad-fields.yml'}: ") == 4
+    assert "01-valid.yml: " not in out and "08-valid-second.yml" not in out
+
+
+def test_validate_the_project_procedures_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "procedures", "validate", str(REPO / "procedures"))
+    assert (code, out) == (0, "")
+
+
+def test_list_json_prints_every_guide_with_drafts_in_sub_folders(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "procedures", "list", str(VALID), "--json")
+    assert code == 0
+    assert json.loads(out) == [
+        {"code": "1.000656", "id": "dang-ky-khai-tu", "title": "Đăng ký khai tử", "status": "draft"},
+        {"code": "1.000894", "id": "dang-ky-ket-hon", "title": "Đăng ký kết hôn", "status": "published"},
+        {"code": "1.001193", "id": "dang-ky-khai-sinh", "title": "Đăng ký khai sinh", "status": "published"},
+    ]
+
+
+def test_list_text_is_one_line_per_guide(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "procedures", "list", str(BROKEN))
+    assert code == 0
+    assert out.splitlines() == [
+        "1.004194\tdraft\tdang-ky-tam-tru\tĐăng ký tạm trú",
+        "1.003677\tdraft\tkhai-bao-tam-vang\tKhai báo tạm vắng",
+    ]
+
+
+def test_stale_json_lists_guides_not_reviewed_in_n_days(capsys: pytest.CaptureFixture[str]) -> None:
+    # ket-hon-cu.yml was reviewed 2019-06-01, khai-sinh.yml 2026-11-01, the draft never.
+    days = (dt.date.today() - dt.date(2020, 1, 1)).days
+    code, out = run(capsys, "procedures", "stale", str(VALID), "--days", str(days), "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert rows == [
+        {
+            "code": "1.000656",
+            "id": "dang-ky-khai-tu",
+            "title": "Đăng ký khai tử",
+            "last_reviewed": None,
+            "path": str(VALID / "drafts" / "nested" / "khai-tu-draft.yml"),
+        },
+        {
+            "code": "1.000894",
+            "id": "dang-ky-ket-hon",
+            "title": "Đăng ký kết hôn",
+            "last_reviewed": "2019-06-01",
+            "path": str(VALID / "ho-tich" / "ket-hon-cu.yml"),
+        },
+    ]
+    # With a limit reaching back before 2019 only the never-reviewed draft is stale.
+    days = (dt.date.today() - dt.date(2019, 1, 1)).days
+    _, out = run(capsys, "procedures", "stale", str(VALID), "--days", str(days), "--json")
+    assert [r["id"] for r in json.loads(out)] == ["dang-ky-khai-tu"]
+    # With 0 days everything reviewed before today is stale.
+    _, out = run(capsys, "procedures", "stale", str(VALID), "--days", "0", "--json")
+    assert [r["id"] for r in json.loads(out)] == ["dang-ky-khai-tu", "dang-ky-ket-hon", "dang-ky-khai-sinh"]
+
+
+def test_stale_requires_days() -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["procedures", "stale", str(VALID)])
+    assert info.value.code == 2
+
+
+# ------------------------------------------------------------------ search and eval
+
+
+def test_search_json(small_index: SmallIndex, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    code, out = run(capsys, "search", "lam giay khai sinh cho con", "--json", "--index", str(small_index.index_dir))
+    assert code == 0
+    hits = json.loads(out)
+    assert 1 <= len(hits) <= 5
+    assert all(set(h) == {"code", "id", "title", "score"} for h in hits)
+    assert hits[0]["code"] == KHAI_SINH and hits[0]["id"] == "dang-ky-khai-sinh"
+    scores = [h["score"] for h in hits]
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert scores == sorted(scores, reverse=True)
+    _, out = run(capsys, "search", "đăng ký kết hôn", "--json", "--k", "2", "--index", str(small_index.index_dir))
+    hits = json.loads(out)
+    assert len(hits) == 2 and hits[0]["code"] == KET_HON
+
+
+def test_search_text_output(small_index: SmallIndex, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    code, out = run(capsys, "search", "đăng ký kết hôn", "--k", "1", "--index", str(small_index.index_dir))
+    assert code == 0
+    score, found, title = out.strip().split("\t")
+    assert found == KET_HON and title == "Đăng ký kết hôn" and 0.5 <= float(score) <= 1.0
+
+
+def test_search_without_index_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["search", "khai sinh", "--json", "--index", str(tmp_path)])
+    assert info.value.code == 2
+    assert capsys.readouterr().out == ""
+
+
+def test_eval_json(small_index: SmallIndex, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    path = tmp_path / "eval.yml"
+    path.write_text(
+        f"""- q: "làm giấy khai sinh cho con cần những gì"
+  codes: ["{KHAI_SINH}"]
+  aspect: documents
+  style: diacritics
+- q: "lam giay khai sinh cho con"
+  codes: ["{KHAI_SINH}"]
+  style: accentless
+- q: "đăng ký kết hôn ở đâu"
+  codes: ["{KET_HON}"]
+  aspect: place
+  style: nfd
+- q: "dkkh ở đâu"
+  codes: ["{KET_HON}"]
+  style: teencode
+- q: "xin cấp phép nuôi chó"
+  codes: ["9.999999"]
+  style: diacritics
+- q: "cách nấu phở bò"
+  codes: []
+- q: "giá vàng hôm nay"
+  codes: []
+""",
+        encoding="utf-8",
+    )
+    code, out = run(capsys, "eval", str(path), "--json", "--index", str(small_index.index_dir))
+    assert code == 0
+    report = json.loads(out)  # stdout holds the JSON report and nothing else
+    assert METRICS | {"by_style", "oos_rejected"} <= set(report)
+    assert report["n"] == 5
+    assert report["recall@1"] == report["recall@5"] == 0.8  # the absent code is a miss
+    assert report["mrr"] == 0.8
+    assert sorted(report["by_style"]) == ["accentless", "diacritics", "nfd", "teencode"]
+    for metrics in report["by_style"].values():
+        assert set(metrics) == METRICS
+    assert report["by_style"]["nfd"] == {"n": 1, "recall@1": 1.0, "recall@3": 1.0, "recall@5": 1.0, "mrr": 1.0}
+    assert report["by_style"]["diacritics"]["n"] == 2 and report["by_style"]["diacritics"]["recall@5"] == 0.5
+    assert report["oos_rejected"] == 1.0
+
+
+def test_unknown_command_exits_2() -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["frobnicate"])
+    assert info.value.code == 2
