@@ -25,15 +25,15 @@ from actions.knowledge import Knowledge
 from console.db import session_scope
 from console.migrate import upgrade
 from console.models import Feedback, HandoffTicket
-from tests.retrieval.conftest import (  # noqa: F401
+from tests.retrieval.conftest import (
     KET_HON,
     KHAI_SINH,
     TAM_TRU,
     THUONG_TRU,
     SmallIndex,
-    small_index,
     small_options,
 )
+from tests.retrieval.conftest import small_index as _small_index  # noqa: F401 (the fixture)
 from tthc.settings import Settings, get_settings
 
 SENDER = "citizen-1"
@@ -62,13 +62,23 @@ def make_tracker(
     history: list[dict[str, Any]] | None = None,
     sender: str = SENDER,
 ) -> Tracker:
-    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []}
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": entities or [],
+    }
     events = [*(history or []), {**user_event(text, intent), "parse_data": latest}]
     return Tracker.from_dict(
         {
             "sender_id": sender,
-            "slots": {"procedure_code": None, "procedure_title": None, "fallback_count": None, "awaiting": None,
-                      "place": None, **(slots or {})},
+            "slots": {
+                "procedure_code": None,
+                "procedure_title": None,
+                "fallback_count": None,
+                "awaiting": None,
+                "place": None,
+                **(slots or {}),
+            },
             "latest_message": latest,
             "events": events,
             "latest_input_channel": CHANNEL,
@@ -113,11 +123,13 @@ def use_knowledge() -> Iterator[Any]:
 
 
 def settings_for(index: SmallIndex, **changes: Any) -> Settings:
-    return Settings(_env_file=None, index_dir=index.index_dir, procedures_dir=index.procedures_dir, **changes)  # type: ignore[call-arg]
+    return Settings(
+        _env_file=None, index_dir=index.index_dir, procedures_dir=index.procedures_dir, **changes
+    )  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="module")
-def loaded_knowledge(small_index: SmallIndex) -> Knowledge:  # noqa: F811
+def loaded_knowledge(small_index: SmallIndex) -> Knowledge:
     holder = Knowledge(settings_for(small_index, answer_threshold=0.5, ambiguity_margin=0.04))
     holder.current()
     return holder
@@ -148,14 +160,17 @@ def rows(model: type) -> list[Any]:
 
 
 def test_general_question_is_answered_with_buttons_and_slots(kb: Knowledge) -> None:
-    messages, events = run(ActionAnswer(), make_tracker("làm giấy khai sinh cho con", "ask_procedure"))
+    messages, events = run(
+        ActionAnswer(), make_tracker("làm giấy khai sinh cho con", "ask_procedure")
+    )
     assert [m["response"] for m in messages] == ["utter_answer_general", "utter_ask_feedback"]
     answer = messages[0]
     assert answer["title"] == "Đăng ký khai sinh"
     assert answer["summary"].startswith("Làm giấy khai sinh cho trẻ mới sinh")
     assert "facts" in answer and answer["source"].startswith("https://")
     assert [payload(b) for b in answer["buttons"]] == [
-        (intent, {"procedure_code": KHAI_SINH}) for intent in ("ask_documents", "ask_fee", "ask_time", "ask_place")
+        (intent, {"procedure_code": KHAI_SINH})
+        for intent in ("ask_documents", "ask_fee", "ask_time", "ask_place")
     ]
     assert slot_events(events) == {
         "procedure_code": KHAI_SINH,
@@ -166,7 +181,9 @@ def test_general_question_is_answered_with_buttons_and_slots(kb: Knowledge) -> N
 
 
 def test_aspect_intent_picks_the_response(kb: Knowledge) -> None:
-    messages, events = run(ActionAnswer(), make_tracker("đăng ký kết hôn cần giấy tờ gì", "ask_documents"))
+    messages, events = run(
+        ActionAnswer(), make_tracker("đăng ký kết hôn cần giấy tờ gì", "ask_documents")
+    )
     assert messages[0]["response"] == "utter_answer_documents"
     assert messages[0]["title"] == "đăng ký kết hôn"
     assert messages[0]["documents"].startswith("1. ")
@@ -185,7 +202,11 @@ def test_follow_up_uses_the_current_procedure(kb: Knowledge) -> None:
 
 
 def test_a_confident_new_procedure_switches(kb: Knowledge) -> None:
-    tracker = make_tracker("làm giấy khai sinh cho con cần những gì", "ask_documents", slots={"procedure_code": KET_HON})
+    tracker = make_tracker(
+        "làm giấy khai sinh cho con cần những gì",
+        "ask_documents",
+        slots={"procedure_code": KET_HON},
+    )
     messages, events = run(ActionAnswer(), tracker)
     assert messages[0]["response"] == "utter_answer_documents"
     assert messages[0]["title"] == "đăng ký khai sinh"
@@ -196,7 +217,10 @@ def test_a_confident_new_procedure_switches(kb: Knowledge) -> None:
 def test_a_button_press_answers_the_chosen_procedure(kb: Knowledge) -> None:
     text = f'/ask_fee{{"procedure_code":"{KET_HON}"}}'
     tracker = make_tracker(
-        text, "ask_fee", entities=[{"entity": "procedure_code", "value": KET_HON}], slots={"procedure_code": KHAI_SINH}
+        text,
+        "ask_fee",
+        entities=[{"entity": "procedure_code", "value": KET_HON}],
+        slots={"procedure_code": KHAI_SINH},
     )
     messages, events = run(ActionAnswer(), tracker)
     assert messages[0]["response"] == "utter_answer_fee"
@@ -204,7 +228,9 @@ def test_a_button_press_answers_the_chosen_procedure(kb: Knowledge) -> None:
     assert slot_events(events)["procedure_code"] == KET_HON
 
 
-def test_ambiguous_question_asks_which_with_buttons(small_index: SmallIndex, use_knowledge: Any) -> None:  # noqa: F811
+def test_ambiguous_question_asks_which_with_buttons(
+    small_index: SmallIndex, use_knowledge: Any
+) -> None:
     # "đăng ký cư trú" matches thường trú and tạm trú about equally (a wide margin makes
     # the test independent of the exact scores).
     use_knowledge(Knowledge(settings_for(small_index, answer_threshold=0.5, ambiguity_margin=0.5)))
@@ -257,8 +283,14 @@ def test_place_question_names_the_resolved_ward(kb: Knowledge) -> None:
     assert place.splitlines()[0].startswith("Ủy ban nhân dân")
 
 
-def test_retrieval_failure_says_the_service_is_unavailable(tmp_path: Path, use_knowledge: Any) -> None:
-    use_knowledge(Knowledge(Settings(_env_file=None, index_dir=tmp_path / "no-index", procedures_dir=tmp_path)))  # type: ignore[call-arg]
+def test_retrieval_failure_says_the_service_is_unavailable(
+    tmp_path: Path, use_knowledge: Any
+) -> None:
+    use_knowledge(
+        Knowledge(
+            Settings(_env_file=None, index_dir=tmp_path / "no-index", procedures_dir=tmp_path)
+        )
+    )  # type: ignore[call-arg]
     messages, events = run(ActionAnswer(), make_tracker("làm giấy khai sinh", "ask_procedure"))
     assert [m["response"] for m in messages] == ["utter_service_unavailable"]
     assert events == []
@@ -276,7 +308,9 @@ def test_knowledge_state_keeps_published_guides_of_the_index(kb: Knowledge) -> N
 
 @pytest.mark.slow
 def test_knowledge_hot_swaps_a_rebuilt_index(
-    small_index: SmallIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    small_index: SmallIndex,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from retrieval.build import build_index  # noqa: PLC0415
 
@@ -288,7 +322,9 @@ def test_knowledge_hot_swaps_a_rebuilt_index(
 
     added = copy.procedures_dir / "ly-lich-tu-phap" / "cap-phieu-ly-lich-tu-phap.yml"
     added.parent.mkdir()
-    shutil.copy2(Path(__file__).resolve().parents[2] / "procedures" / "ly-lich-tu-phap" / added.name, added)
+    shutil.copy2(
+        Path(__file__).resolve().parents[2] / "procedures" / "ly-lich-tu-phap" / added.name, added
+    )
     build_index(small_options(copy.procedures_dir, copy.index_dir), progress=lambda _m: None)
 
     monkeypatch.setattr(knowledge_module, "CHECK_EVERY_SECONDS", 3600.0)
@@ -320,28 +356,42 @@ def test_handoff_opens_a_ticket_with_the_last_question(database: str) -> None:
         user_event("/feedback_negative", "feedback_negative"),
         user_event("có", "affirm"),
     ]
-    tracker = make_tracker("cho tôi gặp cán bộ", "request_human", slots={"procedure_code": KHAI_SINH}, history=history)
+    tracker = make_tracker(
+        "cho tôi gặp cán bộ", "request_human", slots={"procedure_code": KHAI_SINH}, history=history
+    )
     messages, events = run(ActionHandoff(), tracker)
     (ticket,) = rows(HandoffTicket)
     assert [m["response"] for m in messages] == ["utter_handoff_opened"]
     assert messages[0]["ticket"] == f"#{ticket.id}"
     assert slot_events(events) == {"awaiting": None, "fallback_count": 0}
-    assert (ticket.sender_id, ticket.channel, ticket.reason, ticket.status) == (SENDER, CHANNEL, "request", "open")
+    assert (ticket.sender_id, ticket.channel, ticket.reason, ticket.status) == (
+        SENDER,
+        CHANNEL,
+        "request",
+        "open",
+    )
     assert ticket.procedure_code == KHAI_SINH
     assert ticket.last_message == "làm giấy khai sinh cho con ở đâu"
 
     # Asking again while the ticket is open reuses it.
-    messages, _ = run(ActionHandoff(), make_tracker("gặp người thật", "request_human", history=[user_event("lệ phí kết hôn")]))
+    messages, _ = run(
+        ActionHandoff(),
+        make_tracker("gặp người thật", "request_human", history=[user_event("lệ phí kết hôn")]),
+    )
     assert messages[0]["ticket"] == f"#{ticket.id}"
     (same,) = rows(HandoffTicket)
     assert same.id == ticket.id and same.last_message == "lệ phí kết hôn"
     # Another citizen gets their own ticket.
-    messages, _ = run(ActionHandoff(), make_tracker("gặp cán bộ", "request_human", sender="citizen-2"))
+    messages, _ = run(
+        ActionHandoff(), make_tracker("gặp cán bộ", "request_human", sender="citizen-2")
+    )
     assert len(rows(HandoffTicket)) == 2 and messages[0]["ticket"] != f"#{ticket.id}"
 
 
 def test_yes_after_the_offer_of_a_person_opens_a_fallback_ticket(database: str) -> None:
-    tracker = make_tracker("có", "affirm", slots={"awaiting": "human"}, history=[user_event("giá vàng hôm nay")])
+    tracker = make_tracker(
+        "có", "affirm", slots={"awaiting": "human"}, history=[user_event("giá vàng hôm nay")]
+    )
     messages, events = run(ActionReplyAffirm(), tracker)
     assert [m["response"] for m in messages] == ["utter_handoff_opened"]
     (ticket,) = rows(HandoffTicket)
@@ -350,7 +400,9 @@ def test_yes_after_the_offer_of_a_person_opens_a_fallback_ticket(database: str) 
 
 
 def test_no_after_the_offer_of_a_person_opens_nothing(database: str) -> None:
-    messages, events = run(ActionReplyDeny(), make_tracker("không", "deny", slots={"awaiting": "human"}))
+    messages, events = run(
+        ActionReplyDeny(), make_tracker("không", "deny", slots={"awaiting": "human"})
+    )
     assert [m["response"] for m in messages] == ["utter_no_handoff"]
     assert rows(HandoffTicket) == [] and rows(Feedback) == []
     assert slot_events(events) == {"awaiting": None}
@@ -372,7 +424,12 @@ def test_feedback_is_stored(
     messages, events = run(action, tracker)
     assert [m["response"] for m in messages] == [response]
     (row,) = rows(Feedback)
-    assert (row.sender_id, row.channel, row.procedure_code, row.helpful) == (SENDER, CHANNEL, KET_HON, helpful)
+    assert (row.sender_id, row.channel, row.procedure_code, row.helpful) == (
+        SENDER,
+        CHANNEL,
+        KET_HON,
+        helpful,
+    )
     assert row.created_at is not None
     assert slot_events(events) == {"awaiting": None}
 

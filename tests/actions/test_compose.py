@@ -68,7 +68,9 @@ def test_intents_and_aspects_correspond() -> None:
 
 
 @pytest.mark.parametrize("aspect", ASPECTS)
-def test_answer_slots_fill_the_domain_response(guide: Guide, aspect: str, domain_texts: dict[str, str]) -> None:
+def test_answer_slots_fill_the_domain_response(
+    guide: Guide, aspect: str, domain_texts: dict[str, str]
+) -> None:
     slots = answer_slots(guide, aspect)
     template = domain_texts[f"utter_answer_{aspect}"]
     assert _placeholders(template) <= set(slots)
@@ -90,7 +92,9 @@ def test_every_real_guide_composes_every_aspect(domain_texts: dict[str, str]) ->
         for aspect in ASPECTS:
             slots = answer_slots(g, aspect, place="Phường Hòa Cường, Thành phố Đà Nẵng")
             domain_texts[f"utter_answer_{aspect}"].format(**slots)
-            assert slots[{"general": "summary", "fee": "fees", "time": "times"}.get(aspect, aspect)].strip(), (
+            assert slots[
+                {"general": "summary", "fee": "fees", "time": "times"}.get(aspect, aspect)
+            ].strip(), (
                 g.code,
                 aspect,
             )
@@ -103,7 +107,9 @@ def test_documents_text_numbers_kinds_forms_and_quantities(guide: Guide) -> None
     assert lines[0].startswith("1. Tờ khai đăng ký khai sinh (bản chính)")
     assert "mẫu: Tờ khai đăng ký khai sinh (mẫu Thông tư 04/2024/TT-BTP)" in lines[0]
     assert lines[2] == "3. Giấy tờ tùy thân của người đi đăng ký (xuất trình)"
-    docs = [{"name": f"Giấy tờ số {i}", "kind": "copy", "quantity": 2} for i in range(MAX_DOCUMENTS + 2)]
+    docs = [
+        {"name": f"Giấy tờ số {i}", "kind": "copy", "quantity": 2} for i in range(MAX_DOCUMENTS + 2)
+    ]
     many = documents_text(_guide(documents=docs))
     lines = many.splitlines()
     assert len(lines) == MAX_DOCUMENTS + 1
@@ -152,14 +158,22 @@ def test_fees_text_lists_items_and_exemptions(guide: Guide) -> None:
 
 def test_no_fee_information() -> None:
     draft = Guide.model_validate(
-        {"code": "1.000001", "id": "x", "title": "Thủ tục X", "source": "https://dichvucong.gov.vn/x"}
+        {
+            "code": "1.000001",
+            "id": "x",
+            "title": "Thủ tục X",
+            "source": "https://dichvucong.gov.vn/x",
+        }
     )
     assert fees_text(draft) == phrases()["no_fee_info"]
     assert main_fee_text(draft) == phrases()["no_fee_info"]
 
 
 def test_times_and_channels(guide: Guide) -> None:
-    assert times_text(guide).splitlines() == ["• Nộp trực tiếp: Trong ngày", "• Nộp trực tuyến: Trong ngày"]
+    assert times_text(guide).splitlines() == [
+        "• Nộp trực tiếp: Trong ngày",
+        "• Nộp trực tuyến: Trong ngày",
+    ]
     no_channels = _guide(status="draft", channels=[])
     assert times_text(no_channels) == "Trong ngày"
 
@@ -193,15 +207,21 @@ def test_facts_text(guide: Guide) -> None:
     assert "Trong ngày" in lines[1] and "Miễn phí" in lines[2]
     assert "https://dichvucong.gov.vn" in lines[3]
     offline = _guide(channels=[_data()["channels"][0]], online_url=None)
-    assert facts_text(offline).splitlines()[3] == phrases()["fact_online"].format(online=phrases()["online_no"])
+    assert facts_text(offline).splitlines()[3] == phrases()["fact_online"].format(
+        online=phrases()["online_no"]
+    )
 
 
 def test_place_text(guide: Guide) -> None:
     plain = place_text(guide)
     assert plain.splitlines()[0] == guide.agency
     assert "Với" not in plain
-    with_office = place_text(guide, "Phường Hòa Cường, Thành phố Đà Nẵng", "Bộ phận một cửa phường Hòa Cường")
-    assert "Với Phường Hòa Cường, Thành phố Đà Nẵng: Bộ phận một cửa phường Hòa Cường" in with_office
+    with_office = place_text(
+        guide, "Phường Hòa Cường, Thành phố Đà Nẵng", "Bộ phận một cửa phường Hòa Cường"
+    )
+    assert (
+        "Với Phường Hòa Cường, Thành phố Đà Nẵng: Bộ phận một cửa phường Hòa Cường" in with_office
+    )
     without_office = place_text(guide, "Phường Hòa Cường, Thành phố Đà Nẵng")
     assert phrases()["level"]["commune"] in without_office
     province = _guide(level=["province"])
@@ -223,7 +243,12 @@ def _payload(button: dict[str, str]) -> tuple[str, dict[str, str]]:
 
 def test_aspect_buttons_offer_other_aspects_of_the_same_guide(guide: Guide) -> None:
     buttons = aspect_buttons(guide, "general")
-    assert [_payload(b)[0] for b in buttons] == ["ask_documents", "ask_fee", "ask_time", "ask_place"]
+    assert [_payload(b)[0] for b in buttons] == [
+        "ask_documents",
+        "ask_fee",
+        "ask_time",
+        "ask_place",
+    ]
     assert all(_payload(b)[1] == {"procedure_code": "1.001193"} for b in buttons)
     assert buttons[0]["title"] == phrases()["aspect_button"]["documents"]
     fee = aspect_buttons(guide, "fee")

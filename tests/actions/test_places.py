@@ -11,11 +11,26 @@ HOA_CUONG = "20257"
 DA_NANG = "48"
 
 DIRECTORY = (
-    {"level": "commune", "ward_code": "20257", "province_code": "48", "name": "Một cửa phường Hòa Cường",
-     "address": "1 Đường A", "hours": "7h30-17h", "phone": "0236 000"},
+    {
+        "level": "commune",
+        "ward_code": "20257",
+        "province_code": "48",
+        "name": "Một cửa phường Hòa Cường",
+        "address": "1 Đường A",
+        "hours": "7h30-17h",
+        "phone": "0236 000",
+    },
     {"level": "commune", "ward_code": "99999", "province_code": "48", "name": "Một cửa xã khác"},
-    {"level": "province", "province_code": "48", "name": "Trung tâm Phục vụ hành chính công Đà Nẵng"},
-    {"level": "province", "province_code": "79", "name": "Trung tâm Phục vụ hành chính công TP.HCM"},
+    {
+        "level": "province",
+        "province_code": "48",
+        "name": "Trung tâm Phục vụ hành chính công Đà Nẵng",
+    },
+    {
+        "level": "province",
+        "province_code": "79",
+        "name": "Trung tâm Phục vụ hành chính công TP.HCM",
+    },
 )
 
 
@@ -37,7 +52,11 @@ def test_accentless_legacy_address_resolves_the_same() -> None:
 def test_current_ward_name_resolves_without_a_legacy_district() -> None:
     place = resolve_place("phường Hòa Cường, Đà Nẵng")
     assert place is not None
-    assert (place.ward_code, place.province_code, place.legacy_district) == (HOA_CUONG, DA_NANG, None)
+    assert (place.ward_code, place.province_code, place.legacy_district) == (
+        HOA_CUONG,
+        DA_NANG,
+        None,
+    )
 
 
 def test_a_legacy_district_alone_resolves_to_its_province() -> None:
@@ -79,12 +98,19 @@ def test_find_office_for_a_commune_level_procedure() -> None:
 def test_find_office_for_a_province_level_procedure() -> None:
     place = Place("Thành phố Đà Nẵng", DA_NANG, "Phường Hòa Cường", HOA_CUONG)
     assert find_office(place, Level.province, DIRECTORY) is DIRECTORY[2]
-    assert find_office(Place("Thành phố Hồ Chí Minh", "79"), Level.ministry, DIRECTORY) is DIRECTORY[3]
+    assert (
+        find_office(Place("Thành phố Hồ Chí Minh", "79"), Level.ministry, DIRECTORY) is DIRECTORY[3]
+    )
     assert find_office(Place("Tỉnh X", "01"), Level.province, DIRECTORY) is None
 
 
 def test_find_office_with_an_empty_directory() -> None:
-    assert find_office(Place("Thành phố Đà Nẵng", DA_NANG, "Phường Hòa Cường", HOA_CUONG), Level.commune, ()) is None
+    assert (
+        find_office(
+            Place("Thành phố Đà Nẵng", DA_NANG, "Phường Hòa Cường", HOA_CUONG), Level.commune, ()
+        )
+        is None
+    )
 
 
 def test_office_line() -> None:
@@ -94,7 +120,13 @@ def test_office_line() -> None:
 
 def test_office_for_uses_the_guide_level() -> None:
     guide = Guide.model_validate(
-        {"code": "1.000001", "id": "x", "title": "Thủ tục X", "level": ["commune"], "source": "https://a.vn/x"}
+        {
+            "code": "1.000001",
+            "id": "x",
+            "title": "Thủ tục X",
+            "level": ["commune"],
+            "source": "https://a.vn/x",
+        }
     )
     result = office_for("phường Hòa Cường Bắc, quận Hải Châu, Đà Nẵng", guide)
     assert result is not None

@@ -12,11 +12,16 @@ MARGIN = 0.04
 
 
 def hits(*pairs: tuple[str, float]) -> list[Hit]:
-    return [Hit(code, code.replace(".", "-"), f"Thủ tục {code}", score, score, 0.0) for code, score in pairs]
+    return [
+        Hit(code, code.replace(".", "-"), f"Thủ tục {code}", score, score, 0.0)
+        for code, score in pairs
+    ]
 
 
 def decide(found: list[Hit], current: str | None = None, chosen: str | None = None) -> Resolution:
-    return resolve(found, current=current, chosen=chosen, answer_threshold=THRESHOLD, ambiguity_margin=MARGIN)
+    return resolve(
+        found, current=current, chosen=chosen, answer_threshold=THRESHOLD, ambiguity_margin=MARGIN
+    )
 
 
 def test_a_button_choice_wins() -> None:
@@ -41,7 +46,11 @@ def test_confident_new_procedure_switches_from_the_current_one() -> None:
 def test_close_confident_hits_ask_which() -> None:
     r = decide(hits(("1.000001", 0.90), ("1.000002", 0.88), ("1.000003", 0.87), ("1.000004", 0.5)))
     assert r.outcome == "ask_which" and r.code is None
-    assert r.choices == [("1.000001", "Thủ tục 1.000001"), ("1.000002", "Thủ tục 1.000002"), ("1.000003", "Thủ tục 1.000003")]
+    assert r.choices == [
+        ("1.000001", "Thủ tục 1.000001"),
+        ("1.000002", "Thủ tục 1.000002"),
+        ("1.000003", "Thủ tục 1.000003"),
+    ]
 
 
 def test_ask_which_offers_at_most_max_choices() -> None:
@@ -67,12 +76,22 @@ def test_follow_up_without_a_confident_hit_uses_the_current_procedure() -> None:
 
 
 def test_weak_candidates_ask_which_among_three() -> None:
-    r = decide(hits(("1.000001", 0.45), ("1.000002", 0.3), ("1.000003", 0.2), ("1.000004", 0.16), ("1.000005", 0.1)))
+    r = decide(
+        hits(
+            ("1.000001", 0.45),
+            ("1.000002", 0.3),
+            ("1.000003", 0.2),
+            ("1.000004", 0.16),
+            ("1.000005", 0.1),
+        )
+    )
     assert r.outcome == "ask_which"
     assert [c for c, _ in r.choices] == ["1.000001", "1.000002", "1.000003"]
 
 
-@pytest.mark.parametrize("found", [[], hits(("1.000001", CANDIDATE_FLOOR - 0.01), ("1.000002", 0.01))])
+@pytest.mark.parametrize(
+    "found", [[], hits(("1.000001", CANDIDATE_FLOOR - 0.01), ("1.000002", 0.01))]
+)
 def test_nothing_useful_is_not_found(found: list[Hit]) -> None:
     r = decide(found)
     assert (r.outcome, r.code, r.choices) == ("not_found", None, [])

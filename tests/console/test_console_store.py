@@ -28,19 +28,31 @@ def test_upgrade_creates_the_folder_and_the_tables(url: str, tmp_path: Path) -> 
     assert TABLES <= names
     assert "alembic_version" in names
     columns = {c["name"] for c in inspect(engine_for(url)).get_columns("handoff_ticket")}
-    assert {"sender_id", "channel", "status", "reason", "procedure_code", "last_message", "created_at"} <= columns
+    assert {
+        "sender_id",
+        "channel",
+        "status",
+        "reason",
+        "procedure_code",
+        "last_message",
+        "created_at",
+    } <= columns
 
 
 def test_upgrade_twice_is_idempotent_and_keeps_data(url: str) -> None:
     engine = engine_for(url)
     with session_scope(engine) as session:
-        record_feedback(session, sender_id="a", channel="web", procedure_code="1.001193", helpful=True)
+        record_feedback(
+            session, sender_id="a", channel="web", procedure_code="1.001193", helpful=True
+        )
     with engine.connect() as conn:
         version = conn.execute(text("select version_num from alembic_version")).scalars().all()
     upgrade(url)
     upgrade(url)
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalars().all() == version
+        assert (
+            conn.execute(text("select version_num from alembic_version")).scalars().all() == version
+        )
         assert conn.execute(text("select count(*) from feedback")).scalar() == 1
     assert len(version) == 1
 
@@ -53,11 +65,24 @@ def test_sqlite_runs_in_wal_mode(url: str) -> None:
 def test_record_feedback(url: str) -> None:
     engine = engine_for(url)
     with session_scope(engine) as session:
-        row = record_feedback(session, sender_id="s1", channel="telegram", procedure_code=None, helpful=False, comment="sai")
+        row = record_feedback(
+            session,
+            sender_id="s1",
+            channel="telegram",
+            procedure_code=None,
+            helpful=False,
+            comment="sai",
+        )
         assert row.id is not None  # flushed
     with session_scope(engine) as session:
         (stored,) = session.scalars(select(Feedback)).all()
-    assert (stored.sender_id, stored.channel, stored.procedure_code, stored.helpful, stored.comment) == (
+    assert (
+        stored.sender_id,
+        stored.channel,
+        stored.procedure_code,
+        stored.helpful,
+        stored.comment,
+    ) == (
         "s1",
         "telegram",
         None,
@@ -70,29 +95,59 @@ def test_record_feedback(url: str) -> None:
 def test_open_ticket_reuses_the_open_one_per_sender(url: str) -> None:
     engine = engine_for(url)
     with session_scope(engine) as session:
-        first = open_ticket(session, sender_id="s1", channel="web", reason="request", procedure_code="1.001193",
-                            last_message="khai sinh ở đâu")
+        first = open_ticket(
+            session,
+            sender_id="s1",
+            channel="web",
+            reason="request",
+            procedure_code="1.001193",
+            last_message="khai sinh ở đâu",
+        )
         first_id = first.id
     with session_scope(engine) as session:
-        again = open_ticket(session, sender_id="s1", channel="web", reason="fallback", procedure_code=None,
-                            last_message="")
+        again = open_ticket(
+            session,
+            sender_id="s1",
+            channel="web",
+            reason="fallback",
+            procedure_code=None,
+            last_message="",
+        )
         assert again.id == first_id
         assert again.last_message == "khai sinh ở đâu"  # an empty message keeps the old one
         assert again.reason == "request"
     with session_scope(engine) as session:
-        updated = open_ticket(session, sender_id="s1", channel="web", reason="request", procedure_code=None,
-                              last_message="lệ phí bao nhiêu")
+        updated = open_ticket(
+            session,
+            sender_id="s1",
+            channel="web",
+            reason="request",
+            procedure_code=None,
+            last_message="lệ phí bao nhiêu",
+        )
         assert updated.id == first_id
     with session_scope(engine) as session:
         (ticket,) = session.scalars(select(HandoffTicket)).all()
         assert ticket.last_message == "lệ phí bao nhiêu" and ticket.status == "open"
         ticket.status = "closed"
     with session_scope(engine) as session:
-        fresh = open_ticket(session, sender_id="s1", channel="web", reason="request", procedure_code=None,
-                            last_message="lại hỏi")
+        fresh = open_ticket(
+            session,
+            sender_id="s1",
+            channel="web",
+            reason="request",
+            procedure_code=None,
+            last_message="lại hỏi",
+        )
         assert fresh.id != first_id
-        other = open_ticket(session, sender_id="s2", channel="web", reason="request", procedure_code=None,
-                            last_message="x")
+        other = open_ticket(
+            session,
+            sender_id="s2",
+            channel="web",
+            reason="request",
+            procedure_code=None,
+            last_message="x",
+        )
         assert other.id not in (first_id, fresh.id)
     with session_scope(engine) as session:
         assert len(session.scalars(select(HandoffTicket)).all()) == 3
@@ -100,10 +155,9 @@ def test_open_ticket_reuses_the_open_one_per_sender(url: str) -> None:
 
 def test_session_scope_rolls_back_on_error(url: str) -> None:
     engine = engine_for(url)
-    with pytest.raises(RuntimeError):
-        with session_scope(engine) as session:
-            record_feedback(session, sender_id="s1", channel="web", procedure_code=None, helpful=True)
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), session_scope(engine) as session:
+        record_feedback(session, sender_id="s1", channel="web", procedure_code=None, helpful=True)
+        raise RuntimeError("boom")
     with session_scope(engine) as session:
         assert session.scalars(select(Feedback)).all() == []
 

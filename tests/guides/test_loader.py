@@ -26,7 +26,11 @@ def _problems_by_file(problems: list[Problem]) -> dict[str, list[tuple[str, str]
 def test_valid_folder_loads_every_guide_including_nested_drafts() -> None:
     result = load_guides(VALID)
     assert result.problems == []
-    assert sorted(g.id for g in result.guides) == ["dang-ky-ket-hon", "dang-ky-khai-sinh", "dang-ky-khai-tu"]
+    assert sorted(g.id for g in result.guides) == [
+        "dang-ky-ket-hon",
+        "dang-ky-khai-sinh",
+        "dang-ky-khai-tu",
+    ]
     assert sorted(g.id for g in result.published()) == ["dang-ky-ket-hon", "dang-ky-khai-sinh"]
     assert result.paths["dang-ky-khai-tu"] == VALID / "drafts" / "nested" / "khai-tu-draft.yml"
     assert result.paths["dang-ky-khai-sinh"] == VALID / "ho-tich" / "khai-sinh.yml"
@@ -40,9 +44,16 @@ def test_guide_files_walks_sub_folders_in_a_stable_order(tmp_path: Path) -> None
     files = list(guide_files(tmp_path / "g"))
     rel = [f.relative_to(tmp_path / "g").as_posix() for f in files]
     assert rel == sorted(rel)
-    assert rel == ["drafts/nested/khai-tu-draft.yml", "ho-tich/extra.yaml", "ho-tich/ket-hon-cu.yml", "ho-tich/khai-sinh.yml"]
+    assert rel == [
+        "drafts/nested/khai-tu-draft.yml",
+        "ho-tich/extra.yaml",
+        "ho-tich/ket-hon-cu.yml",
+        "ho-tich/khai-sinh.yml",
+    ]
     # A single file is its own list.
-    assert list(guide_files(VALID / "ho-tich" / "khai-sinh.yml")) == [VALID / "ho-tich" / "khai-sinh.yml"]
+    assert list(guide_files(VALID / "ho-tich" / "khai-sinh.yml")) == [
+        VALID / "ho-tich" / "khai-sinh.yml"
+    ]
 
 
 def test_broken_folder_reports_each_problem_and_keeps_the_good_files() -> None:
@@ -91,7 +102,10 @@ def test_problem_string_names_file_field_and_message() -> None:
 
 def test_nested_field_errors_carry_the_dotted_path(tmp_path: Path) -> None:
     text = (VALID / "ho-tich" / "khai-sinh.yml").read_text(encoding="utf-8")
-    text = text.replace("fee: {kind: amount, amount_vnd: 8000, text: 8.000 đồng/bản}", "fee: {kind: amount, text: 8.000 đồng/bản}")
+    text = text.replace(
+        "fee: {kind: amount, amount_vnd: 8000, text: 8.000 đồng/bản}",
+        "fee: {kind: amount, text: 8.000 đồng/bản}",
+    )
     path = tmp_path / "g.yml"
     path.write_text(text, encoding="utf-8")
     guide, problems = parse_guide(path)
@@ -105,14 +119,20 @@ def test_empty_or_scalar_file_is_not_a_mapping(tmp_path: Path, content: str) -> 
     path = tmp_path / "g.yml"
     path.write_text(content, encoding="utf-8")
     guide, problems = parse_guide(path)
-    assert guide is None and [(p.field, p.message) for p in problems] == [("(file)", "must be a YAML mapping of field: value")]
+    assert guide is None and [(p.field, p.message) for p in problems] == [
+        ("(file)", "must be a YAML mapping of field: value")
+    ]
 
 
 def test_non_utf8_file_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "g.yml"
     path.write_bytes("title: Đăng ký".encode("utf-16"))
     guide, problems = parse_guide(path)
-    assert guide is None and problems[0].field == "(file)" and "cannot be read as YAML" in problems[0].message
+    assert (
+        guide is None
+        and problems[0].field == "(file)"
+        and "cannot be read as YAML" in problems[0].message
+    )
 
 
 def test_nfd_file_loads_as_nfc(tmp_path: Path) -> None:

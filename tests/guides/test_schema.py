@@ -104,7 +104,9 @@ def test_the_same_incomplete_guide_is_a_valid_draft(data: dict[str, Any]) -> Non
 
 def test_draft_accepts_unknown_fee_and_time(data: dict[str, Any]) -> None:
     data["status"] = "draft"
-    data["channels"] = [{"type": "in_person", "time": {"text": "Không rõ"}, "fee": {"kind": "unknown", "text": "?"}}]
+    data["channels"] = [
+        {"type": "in_person", "time": {"text": "Không rõ"}, "fee": {"kind": "unknown", "text": "?"}}
+    ]
     data["documents"] = []
     guide = Guide.model_validate(data)
     assert guide.channels[0].time.unit == "unknown" and guide.channels[0].fee.kind == "unknown"
@@ -175,7 +177,9 @@ def test_bad_slug_is_rejected(data: dict[str, Any], slug: str) -> None:
 
 
 @pytest.mark.parametrize("field", ["source", "online_url"])
-@pytest.mark.parametrize("url", ["dichvucong.gov.vn", "ftp://dichvucong.gov.vn", "https://", "https://a b"])
+@pytest.mark.parametrize(
+    "url", ["dichvucong.gov.vn", "ftp://dichvucong.gov.vn", "https://", "https://a b"]
+)
 def test_bad_url_is_rejected(data: dict[str, Any], field: str, url: str) -> None:
     data[field] = url
     assert (field,) in [e["loc"] for e in _errors(data)]
@@ -195,7 +199,9 @@ def test_source_is_required(data: dict[str, Any]) -> None:
 
 
 def test_nfd_strings_are_normalised_to_nfc(data: dict[str, Any]) -> None:
-    nfd = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
+    def nfd(s: str) -> str:
+        return unicodedata.normalize("NFD", s)
+
     data["title"] = nfd(data["title"])
     data["aliases"] = [nfd(a) for a in data["aliases"]]
     data["documents"][0]["name"] = nfd(data["documents"][0]["name"])

@@ -88,7 +88,9 @@ class SmallIndex:
 
 
 @pytest.fixture(scope="session")
-def small_index(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> SmallIndex:
+def small_index(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> SmallIndex:
     """The session's index (read-only: use ``copy_to`` to change anything)."""
     cached = getattr(request.config, "_tthc_small_index", None)
     if cached is not None:

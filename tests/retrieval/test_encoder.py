@@ -12,7 +12,10 @@ from retrieval.index import SearchIndex
 from tthc_text import normalize, search_text
 
 DOCS = [
-    ("Đăng ký khai sinh ; làm giấy khai sinh", ["Đăng ký khai sinh", "làm giấy khai sinh cho con cần những gì"]),
+    (
+        "Đăng ký khai sinh ; làm giấy khai sinh",
+        ["Đăng ký khai sinh", "làm giấy khai sinh cho con cần những gì"],
+    ),
     ("Đăng ký kết hôn", ["Đăng ký kết hôn", "đăng ký kết hôn ở đâu", "dkkh"]),
 ]
 
@@ -27,7 +30,10 @@ def test_training_pairs_structure() -> None:
     anchors, positives = training_pairs(DOCS, variants=3)
     assert len(anchors) == len(positives) == (2 + 3) * 4
     # Each text comes first as itself, then as its noisy variants, all against its document.
-    assert anchors[0] == "Đăng ký khai sinh" and anchors[4] == "làm giấy khai sinh cho con cần những gì"
+    assert (
+        anchors[0] == "Đăng ký khai sinh"
+        and anchors[4] == "làm giấy khai sinh cho con cần những gì"
+    )
     assert anchors[8] == "Đăng ký kết hôn"
     assert positives[:8] == [DOCS[0][0]] * 8
     assert positives[8:] == [DOCS[1][0]] * 12
@@ -75,7 +81,9 @@ def test_encoder_text_forms() -> None:
     text = "Làm Giấy KS cho bé"
     assert encoder_text(text, "folded") == search_text(text)
     assert encoder_text(text, "normalized") == normalize(text)
-    assert encoder_text("lam giay khai sinh", "folded") == encoder_text("làm giấy khai sinh", "folded")
+    assert encoder_text("lam giay khai sinh", "folded") == encoder_text(
+        "làm giấy khai sinh", "folded"
+    )
     nfd = unicodedata.normalize("NFD", "làm giấy khai sinh")
     assert encoder_text(nfd, "normalized") == encoder_text("làm giấy khai sinh", "normalized")
 

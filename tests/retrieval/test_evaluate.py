@@ -37,7 +37,14 @@ ANSWERS = {
     "q3": [("A", 0.8)],  # expects Z, absent from the index
     "q4": [("C", 0.3), ("D", 0.2), ("E", 0.1), ("F", 0.05), ("B", 0.01)],
     "q5": [],
-    "q6": [("C", 0.1), ("D", 0.1), ("E", 0.1), ("F", 0.1), ("G", 0.1), ("A", 0.1)],  # A only at rank 6
+    "q6": [
+        ("C", 0.1),
+        ("D", 0.1),
+        ("E", 0.1),
+        ("F", 0.1),
+        ("G", 0.1),
+        ("A", 0.1),
+    ],  # A only at rank 6
     "oos1": [("A", 0.3)],
     "oos2": [("A", 0.7)],
     "oos3": [],
@@ -73,7 +80,13 @@ def test_by_style_and_by_aspect(report: dict[str, object]) -> None:
     by_style = report["by_style"]
     assert isinstance(by_style, dict)
     assert list(by_style) == ["accentless", "diacritics", "teencode"]
-    assert by_style["diacritics"] == {"n": 2, "recall@1": 0.5, "recall@3": 0.5, "recall@5": 0.5, "mrr": 0.5}
+    assert by_style["diacritics"] == {
+        "n": 2,
+        "recall@1": 0.5,
+        "recall@3": 0.5,
+        "recall@5": 0.5,
+        "mrr": 0.5,
+    }
     assert by_style["accentless"] == {
         "n": 2,
         "recall@1": 0.0,
@@ -82,7 +95,13 @@ def test_by_style_and_by_aspect(report: dict[str, object]) -> None:
         "mrr": round((1 / 3 + 1 / 5) / 2, 4),
     }
     # The out-of-scope teencode item is not counted in its style.
-    assert by_style["teencode"] == {"n": 2, "recall@1": 0.0, "recall@3": 0.0, "recall@5": 0.0, "mrr": 0.0}
+    assert by_style["teencode"] == {
+        "n": 2,
+        "recall@1": 0.0,
+        "recall@3": 0.0,
+        "recall@5": 0.0,
+        "mrr": 0.0,
+    }
     for metrics in by_style.values():
         assert set(metrics) == {"n", "recall@1", "recall@3", "recall@5", "mrr"}
     by_aspect = report["by_aspect"]
@@ -155,10 +174,14 @@ def test_load_eval_items(tmp_path: Path) -> None:
     assert items[1].aspect == "general"
     assert items[2].codes == () and not items[2].in_scope and items[2].style == "diacritics"
     assert items[3].codes == () and items[3].q == "đăng ký kết hôn"
-    assert unicodedata.is_normalized("NFC", items[1].q) and unicodedata.is_normalized("NFC", items[3].q)
+    assert unicodedata.is_normalized("NFC", items[1].q) and unicodedata.is_normalized(
+        "NFC", items[3].q
+    )
 
 
-@pytest.mark.parametrize("content", ["- codes: ['1.001193']\n", "- q: 12\n  codes: []\n", "- just text\n"])
+@pytest.mark.parametrize(
+    "content", ["- codes: ['1.001193']\n", "- q: 12\n  codes: []\n", "- just text\n"]
+)
 def test_load_eval_items_rejects_items_without_text(tmp_path: Path, content: str) -> None:
     path = tmp_path / "eval.yml"
     path.write_text(content, encoding="utf-8")

@@ -37,7 +37,9 @@ def test_load_round_trip(small_index: SmallIndex, search_index: SearchIndex) -> 
     loaded = load_guides(small_index.procedures_dir)
     guides = loaded.published()
     assert [g.code for g in search_index.guides] == [g.code for g in guides]
-    assert [(r.id, r.title, r.status) for r in search_index.guides] == [(g.id, g.title, "published") for g in guides]
+    assert [(r.id, r.title, r.status) for r in search_index.guides] == [
+        (g.id, g.title, "published") for g in guides
+    ]
     expected = [p for i, g in enumerate(guides) for p in guide_passages(g, i)]
     assert search_index.passages == expected
     assert search_index.vectors.shape == (len(expected), 256)
@@ -104,11 +106,17 @@ def test_hit_json_has_code_id_title_and_rounded_score(search_index: SearchIndex)
     hit = search_index.search("đăng ký kết hôn")[0]
     data = hit.to_json()
     assert set(data) == {"code", "id", "title", "score"}
-    assert data["code"] == KET_HON and data["id"] == "dang-ky-ket-hon" and data["title"] == "Đăng ký kết hôn"
+    assert (
+        data["code"] == KET_HON
+        and data["id"] == "dang-ky-ket-hon"
+        and data["title"] == "Đăng ký kết hôn"
+    )
     assert data["score"] == round(hit.score, 4)
 
 
-@pytest.mark.parametrize("query", ["làm giấy khai sinh", "doi bang lai xe", "hộ kinh doanh", "giá vàng hôm nay"])
+@pytest.mark.parametrize(
+    "query", ["làm giấy khai sinh", "doi bang lai xe", "hộ kinh doanh", "giá vàng hôm nay"]
+)
 def test_dense_scores_match_brute_force(search_index: SearchIndex, query: str) -> None:
     qvec = search_index.encode_query(query)
     brute = {

@@ -37,7 +37,11 @@ def test_ambiguous_folded_words_are_only_stopped_as_pairs() -> None:
 
 
 def test_query_tokens_are_accent_insensitive() -> None:
-    assert query_tokens("đăng ký kết hôn") == query_tokens("dang ky ket hon") == query_tokens("ĐĂNG KÝ KẾT HÔN")
+    assert (
+        query_tokens("đăng ký kết hôn")
+        == query_tokens("dang ky ket hon")
+        == query_tokens("ĐĂNG KÝ KẾT HÔN")
+    )
 
 
 def test_coverage_and_precision_of_an_exact_title(scorer: LexicalScorer) -> None:
@@ -60,7 +64,14 @@ def test_coverage_weights_rare_tokens_more(scorer: LexicalScorer) -> None:
 
 
 @pytest.mark.parametrize(
-    "query", ["đăng ký kết hôn", "dang ky lai ket hon o dau", "hộ chiếu", "xyz", "khai sinh cho con gái tôi"]
+    "query",
+    [
+        "đăng ký kết hôn",
+        "dang ky lai ket hon o dau",
+        "hộ chiếu",
+        "xyz",
+        "khai sinh cho con gái tôi",
+    ],
 )
 def test_coverage_and_precision_are_in_unit_range(scorer: LexicalScorer, query: str) -> None:
     tokens = query_tokens(query)

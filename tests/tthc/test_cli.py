@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from guides.loader import load_guides
-from tests.retrieval.conftest import KET_HON, KHAI_SINH, SmallIndex, small_index  # noqa: F401
+from tests.retrieval.conftest import KET_HON, KHAI_SINH, SmallIndex
+from tests.retrieval.conftest import small_index as _small_index  # noqa: F401 (the fixture)
 from tthc.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,7 +41,13 @@ def test_validate_lists_each_problem_and_exits_1(capsys: pytest.CaptureFixture[s
     assert len(problems) == 9
     for problem in problems:
         assert str(problem) in out
-    for name in ("02-bad-yaml", "03-not-mapping", "04-published-incomplete", "05-duplicate-code", "06-duplicate-id"):
+    for name in (
+        "02-bad-yaml",
+        "03-not-mapping",
+        "04-published-incomplete",
+        "05-duplicate-code",
+        "06-duplicate-id",
+    ):
         assert f"{BROKEN / name}.yml: " in out
     assert out.count(f"{BROKEN / '07-bad-fields.yml'}: ") == 4
     assert "01-valid.yml: " not in out and "08-valid-second.yml" not in out
@@ -51,13 +58,30 @@ def test_validate_the_project_procedures_is_clean(capsys: pytest.CaptureFixture[
     assert (code, out) == (0, "")
 
 
-def test_list_json_prints_every_guide_with_drafts_in_sub_folders(capsys: pytest.CaptureFixture[str]) -> None:
+def test_list_json_prints_every_guide_with_drafts_in_sub_folders(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, out = run(capsys, "procedures", "list", str(VALID), "--json")
     assert code == 0
     assert json.loads(out) == [
-        {"code": "1.000656", "id": "dang-ky-khai-tu", "title": "Đăng ký khai tử", "status": "draft"},
-        {"code": "1.000894", "id": "dang-ky-ket-hon", "title": "Đăng ký kết hôn", "status": "published"},
-        {"code": "1.001193", "id": "dang-ky-khai-sinh", "title": "Đăng ký khai sinh", "status": "published"},
+        {
+            "code": "1.000656",
+            "id": "dang-ky-khai-tu",
+            "title": "Đăng ký khai tử",
+            "status": "draft",
+        },
+        {
+            "code": "1.000894",
+            "id": "dang-ky-ket-hon",
+            "title": "Đăng ký kết hôn",
+            "status": "published",
+        },
+        {
+            "code": "1.001193",
+            "id": "dang-ky-khai-sinh",
+            "title": "Đăng ký khai sinh",
+            "status": "published",
+        },
     ]
 
 
@@ -98,7 +122,11 @@ def test_stale_json_lists_guides_not_reviewed_in_n_days(capsys: pytest.CaptureFi
     assert [r["id"] for r in json.loads(out)] == ["dang-ky-khai-tu"]
     # With 0 days everything reviewed before today is stale.
     _, out = run(capsys, "procedures", "stale", str(VALID), "--days", "0", "--json")
-    assert [r["id"] for r in json.loads(out)] == ["dang-ky-khai-tu", "dang-ky-ket-hon", "dang-ky-khai-sinh"]
+    assert [r["id"] for r in json.loads(out)] == [
+        "dang-ky-khai-tu",
+        "dang-ky-ket-hon",
+        "dang-ky-khai-sinh",
+    ]
 
 
 def test_stale_requires_days() -> None:
@@ -110,8 +138,15 @@ def test_stale_requires_days() -> None:
 # ------------------------------------------------------------------ search and eval
 
 
-def test_search_json(small_index: SmallIndex, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
-    code, out = run(capsys, "search", "lam giay khai sinh cho con", "--json", "--index", str(small_index.index_dir))
+def test_search_json(small_index: SmallIndex, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(
+        capsys,
+        "search",
+        "lam giay khai sinh cho con",
+        "--json",
+        "--index",
+        str(small_index.index_dir),
+    )
     assert code == 0
     hits = json.loads(out)
     assert 1 <= len(hits) <= 5
@@ -120,13 +155,24 @@ def test_search_json(small_index: SmallIndex, capsys: pytest.CaptureFixture[str]
     scores = [h["score"] for h in hits]
     assert all(0.0 <= s <= 1.0 for s in scores)
     assert scores == sorted(scores, reverse=True)
-    _, out = run(capsys, "search", "đăng ký kết hôn", "--json", "--k", "2", "--index", str(small_index.index_dir))
+    _, out = run(
+        capsys,
+        "search",
+        "đăng ký kết hôn",
+        "--json",
+        "--k",
+        "2",
+        "--index",
+        str(small_index.index_dir),
+    )
     hits = json.loads(out)
     assert len(hits) == 2 and hits[0]["code"] == KET_HON
 
 
-def test_search_text_output(small_index: SmallIndex, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
-    code, out = run(capsys, "search", "đăng ký kết hôn", "--k", "1", "--index", str(small_index.index_dir))
+def test_search_text_output(small_index: SmallIndex, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(
+        capsys, "search", "đăng ký kết hôn", "--k", "1", "--index", str(small_index.index_dir)
+    )
     assert code == 0
     score, found, title = out.strip().split("\t")
     assert found == KET_HON and title == "Đăng ký kết hôn" and 0.5 <= float(score) <= 1.0
@@ -139,7 +185,9 @@ def test_search_without_index_exits_2(tmp_path: Path, capsys: pytest.CaptureFixt
     assert capsys.readouterr().out == ""
 
 
-def test_eval_json(small_index: SmallIndex, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+def test_eval_json(
+    small_index: SmallIndex, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "eval.yml"
     path.write_text(
         f"""- q: "làm giấy khai sinh cho con cần những gì"
@@ -176,8 +224,17 @@ def test_eval_json(small_index: SmallIndex, tmp_path: Path, capsys: pytest.Captu
     assert sorted(report["by_style"]) == ["accentless", "diacritics", "nfd", "teencode"]
     for metrics in report["by_style"].values():
         assert set(metrics) == METRICS
-    assert report["by_style"]["nfd"] == {"n": 1, "recall@1": 1.0, "recall@3": 1.0, "recall@5": 1.0, "mrr": 1.0}
-    assert report["by_style"]["diacritics"]["n"] == 2 and report["by_style"]["diacritics"]["recall@5"] == 0.5
+    assert report["by_style"]["nfd"] == {
+        "n": 1,
+        "recall@1": 1.0,
+        "recall@3": 1.0,
+        "recall@5": 1.0,
+        "mrr": 1.0,
+    }
+    assert (
+        report["by_style"]["diacritics"]["n"] == 2
+        and report["by_style"]["diacritics"]["recall@5"] == 0.5
+    )
     assert report["oos_rejected"] == 1.0
 
 

@@ -17,7 +17,10 @@ from fastapi.testclient import TestClient
 from tthc.settings import Settings
 from web.app import create_app
 
-REPLIES = [{"recipient_id": "u1", "text": "Xin chào! Tôi có thể giúp gì?"}, {"recipient_id": "u1", "text": "..."}]
+REPLIES = [
+    {"recipient_id": "u1", "text": "Xin chào! Tôi có thể giúp gì?"},
+    {"recipient_id": "u1", "text": "..."},
+]
 
 
 @dataclass
@@ -34,7 +37,7 @@ def rasa() -> Iterator[FakeRasa]:
     fake = FakeRasa(url="")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             fake.requests.append(
                 {
