@@ -31,9 +31,9 @@ from tests.retrieval.conftest import (
     TAM_TRU,
     THUONG_TRU,
     SmallIndex,
+    shared_small_index,
     small_options,
 )
-from tests.retrieval.conftest import small_index as _small_index  # noqa: F401 (the fixture)
 from tthc.settings import Settings, get_settings
 
 SENDER = "citizen-1"
@@ -107,6 +107,14 @@ def payload(button: dict[str, str]) -> tuple[str, dict[str, str]]:
 
 
 # ------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="session")
+def small_index(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> SmallIndex:
+    """The session's small index (tests/retrieval/conftest.py), built once."""
+    return shared_small_index(request, tmp_path_factory)
 
 
 @pytest.fixture()

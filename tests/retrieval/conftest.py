@@ -1,8 +1,8 @@
 """A small real index, built once per test session from twelve of the project's guides.
 
-Other test folders (actions, tthc) reuse it with
-``from tests.retrieval.conftest import small_index  # noqa: F401``; the build is kept on
-the pytest config object, so it happens once whichever folder asks first.
+Other test folders (actions, tthc) reuse it through a fixture of their own calling
+:func:`shared_small_index`; the build is kept on the pytest config object, so it happens
+once whichever folder asks first.
 """
 
 from __future__ import annotations
@@ -87,11 +87,10 @@ class SmallIndex:
         return SmallIndex(dest / "procedures", dest / "index", self.manifest)
 
 
-@pytest.fixture(scope="session")
-def small_index(
+def shared_small_index(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> SmallIndex:
-    """The session's index (read-only: use ``copy_to`` to change anything)."""
+    """Build the session's index on first use; later calls return the same one."""
     cached = getattr(request.config, "_tthc_small_index", None)
     if cached is not None:
         return cached
@@ -103,6 +102,14 @@ def small_index(
     built = SmallIndex(procedures, root / "index", manifest)
     request.config._tthc_small_index = built  # type: ignore[attr-defined]
     return built
+
+
+@pytest.fixture(scope="session")
+def small_index(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> SmallIndex:
+    """The session's index (read-only: use ``copy_to`` to change anything)."""
+    return shared_small_index(request, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
