@@ -28,6 +28,7 @@ INTENT_ASPECT = {
     "ask_legal": "legal",
 }
 ASPECT_INTENT = {aspect: intent for intent, aspect in INTENT_ASPECT.items()}
+NATIONAL_PORTAL = "https://dichvucong.gov.vn"  # where online submission starts when a guide names no page
 MAX_DOCUMENTS = 6
 MAX_LINES = 6
 NOTE_CHARS = 140
@@ -112,10 +113,10 @@ def channels_text(guide: Guide) -> str:
 def online_text(guide: Guide) -> str:
     p = phrases()
     online = [c for c in guide.channels if c.type is ChannelType.online]
-    if online and guide.online_url:
+    if online:
         c = online[0]
         line = p["channel_line"].format(label=CHANNEL_LABELS[c.type], time=c.time.text, fee=c.fee.text)
-        return p["online_answer"].format(url=guide.online_url, channel=line)
+        return p["online_answer"].format(url=guide.online_url or NATIONAL_PORTAL, channel=line)
     others = ", ".join(CHANNEL_LABELS[c.type].lower() for c in guide.channels) or "nộp trực tiếp"
     return p["online_none"].format(channels=others)
 

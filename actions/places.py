@@ -17,6 +17,7 @@ import yaml
 
 from guides.schema import Guide, Level
 from tthc.settings import REPO_ROOT
+from tthc_text import search_text
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,20 @@ def _attr(unit: Any, name: str) -> str:
     return str(getattr(unit, name, "") or "").strip()
 
 
+def _named_in(unit: Any, text: str, *fields: str) -> bool:
+    """Whether one of the unit's short names really occurs in the text (accent-folded).
+
+    The library guesses a unit for any text ("cách nấu phở bò" -> Hà Nội); a guess whose
+    name the citizen did not write is not a place they named.
+    """
+    haystack = f" {' '.join(search_text(text).split())} "
+    for field in fields:
+        name = search_text(_attr(unit, field))
+        if name and f" {name} " in haystack:
+            return True
+    return False
+
+
 @lru_cache(maxsize=2048)
 def resolve_place(text: str) -> Place | None:
     """The current unit a citizen's place name refers to, or None if it is not a place."""
@@ -54,16 +69,16 @@ def resolve_place(text: str) -> Place | None:
         return None
     try:
         legacy = parse_address(text, mode="LEGACY")
-        if _attr(legacy, "ward"):
+        if _attr(legacy, "ward") and _named_in(legacy, text, "short_ward"):
             new = convert_address(text)
             if _attr(new, "province"):
                 return Place(_attr(new, "province"), _attr(new, "province_code"), _attr(new, "ward") or None,
                              _attr(new, "ward_code") or None, _attr(legacy, "district") or None)
         current = parse_address(text, mode="FROM_2025")
-        if _attr(current, "ward") and not _attr(current, "street"):
+        if _attr(current, "ward") and not _attr(current, "street") and _named_in(current, text, "short_ward"):
             return Place(_attr(current, "province"), _attr(current, "province_code"),
                          _attr(current, "ward"), _attr(current, "ward_code"))
-        if _attr(legacy, "province"):
+        if _attr(legacy, "province") and _named_in(legacy, text, "short_district", "short_province"):
             return Place(_attr(legacy, "province"), _attr(legacy, "province_code"),
                          legacy_district=_attr(legacy, "district") or None)
     except Exception:  # noqa: BLE001 - a library hiccup must not break an answer

@@ -50,9 +50,10 @@ def load_eval_items(path: Path) -> list[EvalItem]:
             raise ValueError(f"{path}: every item needs a text 'q': {entry!r}")
         style = str(entry.get("style") or "diacritics")
         q = unicodedata.normalize("NFD", entry["q"]) if style == "nfd" else entry["q"]
-        items.append(
-            EvalItem(q, tuple(str(c) for c in entry.get("codes") or ()), str(entry.get("aspect") or "general"), style)
-        )
+        codes = entry.get("codes") or ()
+        if isinstance(codes, str):  # one code written without a list
+            codes = (codes,)
+        items.append(EvalItem(q, tuple(str(c) for c in codes), str(entry.get("aspect") or "general"), style))
     return items
 
 

@@ -7,6 +7,7 @@ output (``--json``) goes to stdout alone; progress and logs go to stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -30,9 +31,18 @@ def _dump(data: object) -> None:
 
 
 # -- procedures ------------------------------------------------------------------------
+def _missing(folder: Path) -> bool:
+    if folder.exists():
+        return False
+    err.print(f"[red]no such folder or file: {folder}[/red]")
+    return True
+
+
 def cmd_procedures_validate(args: argparse.Namespace) -> int:
     from guides.loader import load_guides  # noqa: PLC0415
 
+    if _missing(args.dir):
+        return 2
     result = load_guides(args.dir)
     for problem in result.problems:
         sys.stdout.write(f"{problem}\n")
@@ -122,7 +132,9 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     if args.if_stale and not is_stale(options):
         err.print(f"index in {options.out_dir} is up to date")
         return 0
-    manifest = build_index(options, progress=_progress)
+    # Training libraries print metrics to stdout: keep stdout for the JSON alone.
+    with contextlib.redirect_stdout(sys.stderr):
+        manifest = build_index(options, progress=_progress)
     if args.json:
         _dump(manifest)
     return 0

@@ -19,6 +19,14 @@ from tthc.settings import Settings, get_settings
 STATIC = Path(__file__).parent / "static"
 
 
+UNAVAILABLE = "Xin lỗi anh/chị, trợ lý đang khởi động lại. Anh/chị vui lòng thử lại sau ít phút."
+
+
+def unavailable(status: int) -> JSONResponse:
+    """A reply the chat page can show when the bot cannot be reached."""
+    return JSONResponse([{"text": UNAVAILABLE}], status_code=status, headers={"Retry-After": "10"})
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title="Trợ lý thủ tục hành chính", docs_url=None, redoc_url=None)
@@ -42,11 +50,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     headers={"content-type": "application/json"},
                 )
         except httpx.HTTPError:
-            return JSONResponse(
-                [{"text": "Xin lỗi anh/chị, trợ lý đang khởi động lại. Anh/chị vui lòng thử lại sau ít phút."}],
-                status_code=503,
-                headers={"Retry-After": "10"},
-            )
-        return JSONResponse(upstream.json() if upstream.content else [], status_code=upstream.status_code)
+            return unavailable(503)
+        try:
+            replies = upstream.json() if upstream.content else []
+        except ValueError:  # an HTML error page from a proxy, a crash page...
+            return unavailable(502)
+        return JSONResponse(replies, status_code=upstream.status_code)
 
     return app

@@ -187,11 +187,6 @@ def test_online_text(guide: Guide) -> None:
     assert online_text(offline) == phrases()["online_none"].format(channels="nộp trực tiếp")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a guide (a draft) with an online channel but no online_url is answered "
-    "'chưa nộp trực tuyến được. Anh/chị có thể: nộp trực tiếp, nộp trực tuyến' (contradiction)",
-)
 def test_online_text_without_url_does_not_offer_online_as_alternative() -> None:
     draft = _guide(status="draft", online_url=None)
     text = online_text(draft)

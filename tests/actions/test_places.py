@@ -78,11 +78,6 @@ def test_nonsense_is_not_a_place(text: str) -> None:
     assert resolve_place(text) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: resolve_place accepts the library's fuzzy guesses for text with no place in "
-    "it: 'cách nấu phở bò' -> Thành phố Hà Nội, 'giá vàng hôm nay' -> Xã Gia Vân, Ninh Bình",
-)
 @pytest.mark.parametrize("text", ["cách nấu phở bò", "giá vàng hôm nay"])
 def test_vietnamese_sentences_without_a_place_are_not_places(text: str) -> None:
     assert resolve_place(text) is None

@@ -211,11 +211,6 @@ def test_index_build_if_stale_builds_once_then_skips(
     assert len(calls) == 1 and calls[0].out_dir == out and calls[0].procedures_dir == procedures
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: training the encoder prints the trainer's metrics dict "
-    "({'train_runtime': ...}) to stdout, so `tthc index build --json` is not pure JSON",
-)
 def test_index_build_json_prints_only_the_manifest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

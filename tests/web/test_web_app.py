@@ -133,11 +133,6 @@ def test_chat_when_rasa_is_unreachable_is_503_with_retry_after() -> None:
     assert "thử lại" in replies[0]["text"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a non-JSON reply from upstream (e.g. an HTML error page from Rasa or a proxy) "
-    "makes /api/chat fail with a bare 500 instead of a JSON list the chat page can show",
-)
 def test_chat_with_a_non_json_upstream_reply_still_answers_json(rasa: FakeRasa) -> None:
     rasa.status, rasa.body, rasa.content_type = 502, b"<html>Bad Gateway</html>", "text/html"
     with client_for(rasa.url, raise_server_exceptions=False) as client:
