@@ -96,7 +96,7 @@ def run_scenario(name: str) -> dict[str, object]:
             t0 = time.perf_counter()
             build_index(options, progress=lambda _: None)
         elif name == "catalog":
-            from guides.catalog_import import run_import  # noqa: PLC0415
+            from guides.catalog import run_import  # noqa: PLC0415
 
             catalog = REPO_ROOT.parent / "shared" / "data" / "national-procedures"
             if not catalog.is_dir():

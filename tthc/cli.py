@@ -93,7 +93,7 @@ def cmd_procedures_stale(args: argparse.Namespace) -> int:
 
 
 def cmd_procedures_import(args: argparse.Namespace) -> int:
-    from guides.catalog_import import run_import  # noqa: PLC0415
+    from guides.catalog import run_import  # noqa: PLC0415
 
     if not args.source.is_dir():
         err.print(f"[red]catalog folder not found: {args.source}[/red]")

@@ -17,13 +17,14 @@ from typing import Any
 import pytest
 import yaml
 
-import guides.catalog_import as catalog_import
-from guides.catalog import ReadStats, catalog_files, iter_records
-from guides.catalog_import import HEADER, ImportReport, run_import
+import guides.catalog.importer as importer
+from guides.catalog.importer import HEADER, run_import
+from guides.catalog.records import ReadStats, catalog_files, iter_records
+from guides.catalog.report import ImportReport
 from guides.loader import load_guides
 from guides.schema import Level
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "tests" / "fixtures" / "catalog"
 CATALOG = Path(
     os.environ.get("TTHC_CATALOG_DIR") or REPO / ".." / "shared" / "data" / "national-procedures"
@@ -196,7 +197,7 @@ def test_a_failing_record_gets_a_minimal_draft(
     def broken(text: str) -> object:
         raise RuntimeError("parser bug")
 
-    monkeypatch.setattr(catalog_import, "parse_documents", broken)
+    monkeypatch.setattr(importer, "parse_documents", broken)
     report = run_import(FIXTURES, tmp_path, progress=False)
     assert report.written == 7 and report.minimal == 7
     assert all(record.error and "parser bug" in record.error for record in report.incomplete)

@@ -22,7 +22,6 @@ from tthc_text import nfc
 logger = logging.getLogger(__name__)
 
 SKIPPED_FOLDERS = frozenset({"lists"})
-NO_INFORMATION = "Không có thông tin"
 
 
 class CatalogRecord(TypedDict):
@@ -145,9 +144,3 @@ def iter_records(
             continue
         stats.read += 1
         yield path.parent.name, record
-
-
-def is_blank(text: str) -> bool:
-    """True for an empty field or the portal's "Không có thông tin" (no information)."""
-    stripped = text.strip().strip("-").strip()
-    return not stripped or stripped.rstrip(".").casefold() == NO_INFORMATION.casefold()
