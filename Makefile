@@ -9,7 +9,9 @@ MAKEFLAGS += --no-print-directory
 VENV := .venv
 VENV_RASA := .venv-rasa
 PYTHON311 ?= $(shell command -v python3.11 || command -v python3)
-PIP_FILTER := grep -v -e '^WARNING: Location' -e 'DEPRECATION: .* legacy' || true
+# Hide pip's noise about this machine's extra package locations (sed never fails, so a
+# failing pip still fails the pipeline under pipefail).
+PIP_FILTER := sed -e '/^WARNING: Location/d' -e '/DEPRECATION: .* legacy/d'
 
 # Nothing is downloaded at run time; no telemetry leaves the machine.
 export HF_HUB_OFFLINE := 1
