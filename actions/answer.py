@@ -70,6 +70,7 @@ def answer(
         chosen=chosen,
         answer_threshold=settings.answer_threshold,
         ambiguity_margin=settings.ambiguity_margin,
+        switch_threshold=settings.switch_threshold,
     )
     if resolution.outcome == "ask_which":
         dispatcher.utter_message(response="utter_ask_which", buttons=choice_buttons(resolution.choices, aspect))

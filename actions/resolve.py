@@ -31,6 +31,7 @@ def resolve(
     chosen: str | None,
     answer_threshold: float,
     ambiguity_margin: float,
+    switch_threshold: float | None = None,
 ) -> Resolution:
     """What to answer.
 
@@ -38,8 +39,9 @@ def resolve(
     - a confident top hit, clearly ahead of the next: answer it (switching procedure if the
       conversation was about another one).
     - several confident hits close together: ask which one.
-    - nothing confident, but the conversation has a current procedure: the message is a
-      follow-up ("còn lệ phí thì sao?"): answer about the current procedure.
+    - nothing confident, but the conversation has a current procedure: a clear enough
+      other procedure (``switch_threshold``: "thế còn đăng ký tạm trú?") switches to it;
+      otherwise the message is a follow-up ("còn lệ phí thì sao?") about the current one.
     - weak candidates only: ask which one; nothing at all: not found.
     """
     if chosen:
@@ -54,6 +56,8 @@ def resolve(
             return Resolution("ask_which", choices=[(h.code, h.title) for h in close[:MAX_CHOICES]])
         return Resolution("answer", top.code, switched=top.code != current)
     if current:
+        if switch_threshold is not None and hits and hits[0].code != current and hits[0].score >= switch_threshold:
+            return Resolution("answer", hits[0].code, switched=True)
         return Resolution("answer", current)
     weak = [h for h in hits if h.score >= CANDIDATE_FLOOR]
     if weak:

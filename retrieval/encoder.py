@@ -85,6 +85,29 @@ def training_pairs(
     return anchors, positives
 
 
+def wordpiece_vocab(texts: Iterable[str], size: int) -> dict[str, int]:
+    """A deterministic WordPiece vocabulary for folded Vietnamese text.
+
+    Whole syllables (the most frequent first, up to ``size``), then the pieces a
+    misspelt or unknown syllable falls back to: characters, two- and three-letter
+    beginnings, and "##" endings. (The tokenizers library's trainer breaks ties in a
+    different order on every run, which made the whole encoder irreproducible.)
+    """
+    counts: dict[str, int] = {}
+    for text in texts:
+        for word in text.lower().split():
+            counts[word] = counts.get(word, 0) + 1
+    words = sorted(counts, key=lambda w: (-counts[w], w))[:size]
+    pieces: set[str] = set()
+    for word in words:
+        pieces.update(word)
+        pieces.update(word[:n] for n in (2, 3) if len(word) > n)
+        pieces.update("##" + word[-n:] for n in (1, 2, 3) if len(word) > n)
+        pieces.update("##" + c for c in word[1:])
+    tokens = ["[UNK]", "[PAD]", *words, *sorted(pieces - set(words))]
+    return {token: i for i, token in enumerate(dict.fromkeys(tokens))}
+
+
 def train_static_encoder(
     corpus: Iterable[str],
     anchors: Sequence[str],
@@ -108,18 +131,14 @@ def train_static_encoder(
     )
     from sentence_transformers.models import StaticEmbedding  # noqa: PLC0415
     from sentence_transformers.training_args import BatchSamplers  # noqa: PLC0415
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers  # noqa: PLC0415
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers  # noqa: PLC0415
 
     torch.manual_seed(seed)
     np.random.seed(seed)
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    folded_corpus = [search_text(t) for t in corpus]
+    tokenizer = Tokenizer(models.WordPiece(wordpiece_vocab(folded_corpus, vocab_size), unk_token="[UNK]"))
     tokenizer.normalizer = normalizers.Lowercase()
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=vocab_size, special_tokens=["[UNK]", "[PAD]"], min_frequency=1, show_progress=False
-    )
-    folded_corpus = [search_text(t) for t in corpus]
-    tokenizer.train_from_iterator(folded_corpus, trainer=trainer)
     static = StaticEmbedding(tokenizer, embedding_dim=dim)
     model = SentenceTransformer(modules=[static], device="cpu")
 

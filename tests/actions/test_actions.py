@@ -241,13 +241,13 @@ def test_ambiguous_question_asks_which_with_buttons(
 ) -> None:
     # "đăng ký cư trú" matches thường trú and tạm trú about equally (a wide margin makes
     # the test independent of the exact scores).
-    use_knowledge(Knowledge(settings_for(small_index, answer_threshold=0.5, ambiguity_margin=0.5)))
+    use_knowledge(Knowledge(settings_for(small_index, answer_threshold=0.05, ambiguity_margin=0.9)))
     messages, events = run(ActionAnswer(), make_tracker("đăng ký cư trú ở đâu", "ask_place"))
     assert [m["response"] for m in messages] == ["utter_ask_which"]
     choices = [payload(b) for b in messages[0]["buttons"]]
-    assert {c[1]["procedure_code"] for c in choices} == {THUONG_TRU, TAM_TRU}
+    assert [c[1]["procedure_code"] for c in choices][:2] in ([THUONG_TRU, TAM_TRU], [TAM_TRU, THUONG_TRU])
     assert {c[0] for c in choices} == {"ask_place"}
-    assert {b["title"] for b in messages[0]["buttons"]} == {"Đăng ký thường trú", "Đăng ký tạm trú"}
+    assert {b["title"] for b in messages[0]["buttons"][:2]} == {"Đăng ký thường trú", "Đăng ký tạm trú"}
     assert slot_events(events) == {"awaiting": None}
 
 

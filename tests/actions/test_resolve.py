@@ -102,3 +102,18 @@ def test_threshold_is_inclusive() -> None:
     assert (r.outcome, r.code) == ("answer", "1.000001")
     r = decide(hits(("1.000001", CANDIDATE_FLOOR)))
     assert r.outcome == "ask_which"
+
+
+def test_a_moderately_named_other_procedure_switches_mid_conversation() -> None:
+    hits = [Hit("1.004194", "dang-ky-tam-tru", "Đăng ký tạm trú", 0.45, 0.7, 0.4)]
+    kept = resolve(hits, current="1.000894", chosen=None, answer_threshold=0.5, ambiguity_margin=0.04)
+    assert kept.code == "1.000894"  # without a switch threshold: a follow-up of the current one
+    switched = resolve(
+        hits, current="1.000894", chosen=None, answer_threshold=0.5, ambiguity_margin=0.04, switch_threshold=0.3
+    )
+    assert (switched.outcome, switched.code, switched.switched) == ("answer", "1.004194", True)
+    weak = [Hit("1.004194", "dang-ky-tam-tru", "Đăng ký tạm trú", 0.1, 0.4, 0.2)]
+    follow = resolve(
+        weak, current="1.000894", chosen=None, answer_threshold=0.5, ambiguity_margin=0.04, switch_threshold=0.3
+    )
+    assert follow.code == "1.000894"
