@@ -60,9 +60,22 @@ def parse_rest_body(body: bytes) -> RestRequest | str:
     return RestRequest(sender.strip(), _strip_controls(nfc(message)), metadata)
 
 
+FALLBACK_EMPTY = "Anh/chị vui lòng nhập câu hỏi về thủ tục cần làm."
+
+
+def response_text(domain: Any, name: str, fallback: str) -> str:
+    """The first text of the domain response ``name`` (``fallback`` if absent)."""
+    try:
+        return str(domain.responses[name][0]["text"]).strip()
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return fallback
+
+
 def unavailable_text(domain: Any) -> str:
     """The domain's ``utter_service_unavailable`` text (a built-in sentence if absent)."""
-    try:
-        return str(domain.responses["utter_service_unavailable"][0]["text"]).strip()
-    except (AttributeError, KeyError, IndexError, TypeError):
-        return FALLBACK_UNAVAILABLE
+    return response_text(domain, "utter_service_unavailable", FALLBACK_UNAVAILABLE)
+
+
+def empty_message_text(domain: Any) -> str:
+    """The domain's ``utter_empty_message`` text, for a message with nothing in it."""
+    return response_text(domain, "utter_empty_message", FALLBACK_EMPTY)

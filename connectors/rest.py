@@ -24,7 +24,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.messages import parse_rest_body, unavailable_text
+from connectors.messages import empty_message_text, parse_rest_body, unavailable_text
 from connectors.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -50,8 +50,12 @@ class PoliteRestInput(InputChannel):
             parsed = parse_rest_body(request.body)
             if isinstance(parsed, str):
                 return response.json({"error": parsed}, status=400)
+            agent = getattr(request.app.ctx, "agent", None)
+            domain = agent.domain if agent else None
             if not parsed.text.strip():
+                # Nothing to understand: ask for a question without involving the bot.
                 logger.info("empty message from %s", parsed.sender)
+                return response.json([{"recipient_id": parsed.sender, "text": empty_message_text(domain)}])
             collector = CollectingOutputChannel()
             message = UserMessage(
                 parsed.text,
@@ -71,10 +75,7 @@ class PoliteRestInput(InputChannel):
                 logger.exception("failed to handle a message from %s", parsed.sender)
             if not collector.messages:
                 logger.error("empty reply for sender %s: sending the service-unavailable message", parsed.sender)
-                agent = getattr(request.app.ctx, "agent", None)
-                collector.messages.append(
-                    {"recipient_id": parsed.sender, "text": unavailable_text(agent.domain if agent else None)}
-                )
+                collector.messages.append({"recipient_id": parsed.sender, "text": unavailable_text(domain)})
             return response.json(collector.messages)
 
         return webhook

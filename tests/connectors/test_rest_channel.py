@@ -140,17 +140,28 @@ def test_an_integer_sender_is_answered_as_a_string() -> None:
     assert recorder.received[0].sender_id == "12345"
 
 
-def test_an_empty_message_still_reaches_the_bot() -> None:
-    recorder = Recorder(["Anh/chị cần hỏi gì ạ?"])
+@pytest.mark.parametrize("message", ["", "   ", "\n\t"])
+def test_an_empty_message_is_answered_without_the_bot(message: str) -> None:
+    recorder = Recorder(["should not be used"])
+    domain = Domain.from_yaml('version: "3.1"\nresponses:\n  utter_empty_message:\n  - text: "Hãy nhập câu hỏi."\n')
 
     async def scenario() -> httpx.Response:
-        async with await start(make_app(recorder)) as client:
-            return await post_json(client, {"sender": "u", "message": "   "})
+        async with await start(make_app(recorder, Agent(domain=domain))) as client:
+            return await post_json(client, {"sender": "u", "message": message})
 
     response = asyncio.run(scenario())
     assert response.status_code == 200
-    assert [m["text"] for m in response.json()] == ["Anh/chị cần hỏi gì ạ?"]
-    assert [m.text for m in recorder.received] == [""]  # Rasa's UserMessage strips it
+    assert response.json() == [{"recipient_id": "u", "text": "Hãy nhập câu hỏi."}]
+    assert recorder.received == []
+
+
+def test_an_empty_message_without_a_domain_gets_the_built_in_sentence() -> None:
+    async def scenario() -> httpx.Response:
+        async with await start(make_app(Recorder([]))) as client:
+            return await post_json(client, {"sender": "u", "message": " "})
+
+    response = asyncio.run(scenario())
+    assert response.json()[0]["text"].startswith("Anh/chị vui lòng nhập câu hỏi")
 
 
 def test_no_reply_gives_the_domain_unavailable_text() -> None:

@@ -61,6 +61,10 @@ def test_bad_requests_get_a_clear_400(bot: Bot) -> None:
         assert "error" in response.json()
 
 
+def test_an_empty_message_gets_a_polite_prompt(bot: Bot) -> None:
+    assert "vui lòng nhập câu hỏi" in texts(bot.say("it-empty", "   "))
+
+
 def test_out_of_scope_is_declined_politely(bot: Bot) -> None:
     answer = texts(bot.say("it-oos", "hôm nay thời tiết thế nào"))
     assert "ngoài phạm vi" in answer or "chưa hiểu" in answer
