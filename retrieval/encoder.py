@@ -98,12 +98,11 @@ def wordpiece_vocab(texts: Iterable[str], size: int) -> dict[str, int]:
         for word in text.lower().split():
             counts[word] = counts.get(word, 0) + 1
     words = sorted(counts, key=lambda w: (-counts[w], w))[:size]
-    pieces: set[str] = set()
+    # Every character seen, alone and as a continuation: any syllable can be spelt.
+    pieces: set[str] = {c for word in counts for c in word} | {"##" + c for word in counts for c in word[1:]}
     for word in words:
-        pieces.update(word)
         pieces.update(word[:n] for n in (2, 3) if len(word) > n)
-        pieces.update("##" + word[-n:] for n in (1, 2, 3) if len(word) > n)
-        pieces.update("##" + c for c in word[1:])
+        pieces.update("##" + word[-n:] for n in (2, 3) if len(word) > n)
     tokens = ["[UNK]", "[PAD]", *words, *sorted(pieces - set(words))]
     return {token: i for i, token in enumerate(dict.fromkeys(tokens))}
 

@@ -97,3 +97,24 @@ def test_encode_unit_vectors_accent_insensitive(search_index: SearchIndex) -> No
     assert not np.allclose(vectors[0], vectors[2])
     empty = encode(model, [], "folded")
     assert empty.shape == (0, 256) and empty.dtype == np.float32
+
+
+def test_wordpiece_vocab_is_deterministic_and_keeps_whole_syllables_first() -> None:
+    from retrieval.encoder import wordpiece_vocab
+
+    texts = ["dang ky khai sinh", "dang ky ket hon", "khai tu"]
+    vocab = wordpiece_vocab(texts, size=100)
+    assert vocab == wordpiece_vocab(list(texts), size=100)
+    # the most frequent syllables first, ties in alphabetical order
+    assert list(vocab)[:5] == ["[UNK]", "[PAD]", "dang", "khai", "ky"]
+    assert {"khai", "sinh", "ket", "hon", "tu"} <= set(vocab)
+    assert "##h" in vocab and "kh" in vocab  # pieces an unknown or misspelt syllable falls back to
+    assert sorted(vocab.values()) == list(range(len(vocab)))
+
+
+def test_wordpiece_vocab_respects_the_size_for_whole_syllables() -> None:
+    from retrieval.encoder import wordpiece_vocab
+
+    vocab = wordpiece_vocab(["a b c d e f"], size=2)
+    whole = [t for t in vocab if not t.startswith("##") and not t.startswith("[")]
+    assert whole[:2] == ["a", "b"] and "f" in vocab  # "f" survives as a character piece
