@@ -61,6 +61,11 @@ def parse_rest_body(body: bytes) -> RestRequest | str:
 
 
 FALLBACK_EMPTY = "Anh/chị vui lòng nhập câu hỏi về thủ tục cần làm."
+FALLBACK_UNSUPPORTED = (
+    "Dạ, hiện em chỉ đọc được tin nhắn chữ. Anh/chị vui lòng gõ câu hỏi về thủ tục cần làm."
+)
+FALLBACK_GREET = "Xin chào anh/chị! Anh/chị cần hỏi về thủ tục hành chính nào ạ?"
+FALLBACK_MORE_CHOICES = "Anh/chị có thể chọn thêm:"
 
 
 def response_text(domain: Any, name: str, fallback: str) -> str:
@@ -79,3 +84,25 @@ def unavailable_text(domain: Any) -> str:
 def empty_message_text(domain: Any) -> str:
     """The domain's ``utter_empty_message`` text, for a message with nothing in it."""
     return response_text(domain, "utter_empty_message", FALLBACK_EMPTY)
+
+
+def unsupported_text(domain: Any) -> str:
+    """The domain's ``utter_unsupported_message``: for a sticker, a photo, a file..."""
+    return response_text(domain, "utter_unsupported_message", FALLBACK_UNSUPPORTED)
+
+
+def greet_message(domain: Any) -> dict[str, Any]:
+    """The domain's greeting with its buttons, for a user who just followed the account."""
+    message: dict[str, Any] = {"text": response_text(domain, "utter_greet", FALLBACK_GREET)}
+    try:
+        buttons = domain.responses["utter_greet"][0].get("buttons") or []
+    except (AttributeError, KeyError, IndexError, TypeError):
+        buttons = []
+    if buttons:
+        message["buttons"] = [dict(b) for b in buttons]
+    return message
+
+
+def clean_text(text: str) -> str:
+    """NFC, without control characters, at most ``MAX_MESSAGE_CHARS`` characters."""
+    return _strip_controls(nfc(text))[:MAX_MESSAGE_CHARS]

@@ -1,7 +1,11 @@
 """Start the Rasa server with the project's settings: ``python -m connectors.serve``.
 
-Uses the newest model in ``bot/models``, the project's endpoints and credentials, and
-enables Rasa's HTTP API only when ``RASA_API_TOKEN`` is set (always with that token).
+Uses the newest model in ``bot/models`` and the project's endpoints; enables Rasa's HTTP
+API only when ``RASA_API_TOKEN`` is set (always with that token). The channels are
+enabled by their settings: the REST and web channels always, Zalo when ``ZALO_APP_ID``
+and ``ZALO_OA_SECRET_KEY`` are set, Telegram when ``TELEGRAM_TOKEN`` is set. The channel
+list is written to ``build/credentials.yml`` (no secret in it: the channels read their
+secrets from the settings).
 """
 
 from __future__ import annotations
@@ -20,12 +24,37 @@ def newest_model(model_dir: Path) -> Path:
     return models[-1]
 
 
-def rasa_arguments(settings: RasaSettings, model: Path) -> list[str]:
+def enabled_channels(settings: RasaSettings) -> list[str]:
+    """The input channels to start, as Rasa's credentials keys (module paths)."""
+    channels = ["connectors.rest.PoliteRestInput", "connectors.web.WebInput"]
+    if settings.zalo_enabled:
+        channels.append("connectors.zalo.ZaloInput")
+    if settings.telegram_enabled:
+        if settings.telegram_mode not in ("webhook", "polling"):
+            raise SystemExit("TELEGRAM_MODE must be 'webhook' or 'polling'")
+        if settings.telegram_mode == "webhook" and not settings.telegram_webhook_secret:
+            raise SystemExit(
+                "TELEGRAM_WEBHOOK_SECRET is required in webhook mode (Telegram sends it with every "
+                "update); or set TELEGRAM_MODE=polling for local use"
+            )
+        channels.append("connectors.telegram.TelegramInput")
+    return channels
+
+
+def write_credentials(settings: RasaSettings, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["# Written by connectors.serve from the settings; edit .env, not this file."]
+    lines += [f"{channel}:" for channel in enabled_channels(settings)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def rasa_arguments(settings: RasaSettings, model: Path, credentials: Path) -> list[str]:
     args = [
         "run",
         "--model", str(model),
         "--endpoints", "bot/endpoints.yml",
-        "--credentials", "bot/credentials.yml",
+        "--credentials", str(credentials),
         "--port", str(settings.rasa_port),
         "--interface", settings.rasa_interface,
         "--cors", "*",
@@ -39,7 +68,8 @@ def main() -> None:
     settings = get_settings()
     os.environ["ACTION_SERVER_URL"] = settings.action_server_url
     rasa = Path(sys.executable).with_name("rasa")
-    args = rasa_arguments(settings, newest_model(Path(settings.model_dir)))
+    credentials = write_credentials(settings, Path("build") / "credentials.yml")
+    args = rasa_arguments(settings, newest_model(Path(settings.model_dir)), credentials)
     os.execv(str(rasa), [str(rasa), *args])
 
 

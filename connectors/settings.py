@@ -7,31 +7,74 @@ Rasa 3.6 pins pydantic < 1.10.10, so this runtime uses pydantic v1's ``BaseSetti
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Optional
 
 from pydantic import BaseSettings, Field
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'build' / 'tthc.db'}"
 
 
 class RasaSettings(BaseSettings):
     """Everything the Rasa server's own code (channels, tracker store) is configured by."""
 
-    tracker_store_url: str = Field(
-        "sqlite:///build/tracker.db",
-        description="SQLAlchemy URL of the conversation store (sqlite or postgresql).",
+    # One database for everything by default: conversations (Rasa's tracker store), the
+    # channels' inbox/outbox and the staff console's data.
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="SQLAlchemy URL of the project's database (sqlite or postgresql).",
+    )
+    tracker_store_url: Optional[str] = Field(  # noqa: UP007 - pydantic v1 on Python 3.10
+        None, description="Conversation store, if not the project's database."
     )
     action_server_url: str = "http://127.0.0.1:5055/webhook"
     rasa_port: int = 5005
     rasa_interface: str = "0.0.0.0"
     model_dir: str = "bot/models"
     # Rasa's HTTP API (/model, /conversations, ...) is only enabled with a token.
-    rasa_api_token: Optional[str] = None  # noqa: UP007 - pydantic v1 on Python 3.10
+    rasa_api_token: Optional[str] = None  # noqa: UP007
     # How long the polite REST channel waits for the bot before apologising (seconds).
     reply_timeout: float = 20.0
+
+    # --- delivery of replies on Zalo and Telegram (the outbox) ---
+    delivery_poll_interval: float = Field(2.0, description="Seconds between outbox scans.")
+    delivery_backoff_base: float = Field(2.0, description="First wait after a failed send (doubles).")
+    delivery_max_backoff: float = Field(300.0, description="Longest wait between two tries.")
+    send_timeout: float = Field(10.0, description="Timeout of one call to a platform API.")
+
+    # --- Zalo Official Account (enabled when app id and OA secret key are set) ---
+    zalo_app_id: Optional[str] = None  # noqa: UP007
+    zalo_oa_secret_key: Optional[str] = None  # noqa: UP007 - signs the webhook events
+    zalo_app_secret_key: Optional[str] = None  # noqa: UP007 - refreshes access tokens
+    zalo_access_token: Optional[str] = None  # noqa: UP007
+    zalo_refresh_token: Optional[str] = None  # noqa: UP007
+    zalo_api_base: str = "https://openapi.zalo.me"
+    zalo_oauth_base: str = "https://oauth.zaloapp.com"
+
+    # --- Telegram (enabled when a bot token is set) ---
+    telegram_token: Optional[str] = None  # noqa: UP007
+    telegram_webhook_secret: Optional[str] = None  # noqa: UP007 - required in webhook mode
+    telegram_mode: str = Field("webhook", description="webhook, or polling for local use.")
+    telegram_api_base: str = "https://api.telegram.org/bot"
 
     class Config:
         env_file = ".env"
         env_file_encoding = "utf-8"
         extra = "ignore"
+
+    @property
+    def conversations_url(self) -> str:
+        """The tracker store's URL: its own if set, else the project's database."""
+        return self.tracker_store_url or self.database_url
+
+    @property
+    def zalo_enabled(self) -> bool:
+        return bool(self.zalo_app_id and self.zalo_oa_secret_key)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_token)
 
 
 @lru_cache(maxsize=1)

@@ -26,7 +26,7 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         event_broker: EventBroker | None = None,
         **kwargs: Any,
     ) -> None:
-        url = make_url(kwargs.pop("url", None) or get_settings().tracker_store_url)
+        url = make_url(kwargs.pop("url", None) or get_settings().conversations_url)
         super().__init__(
             domain=domain,
             dialect=url.drivername,

@@ -25,25 +25,25 @@ def option(args: list[str], name: str) -> str:
 
 def test_without_a_token_the_http_api_is_off(tmp_path: Path) -> None:
     model = tmp_path / "m.tar.gz"
-    args = serve.rasa_arguments(settings(), model)
+    args = serve.rasa_arguments(settings(), model, Path("build/credentials.yml"))
     assert args[0] == "run"
     assert "--enable-api" not in args
     assert "--auth-token" not in args
     assert option(args, "--model") == str(model)
     assert option(args, "--endpoints") == "bot/endpoints.yml"
-    assert option(args, "--credentials") == "bot/credentials.yml"
+    assert option(args, "--credentials") == "build/credentials.yml"
     assert option(args, "--port") == "5005"
     assert option(args, "--interface") == "0.0.0.0"
 
 
 @pytest.mark.parametrize("token", [None, ""])
 def test_an_empty_token_does_not_enable_the_api(tmp_path: Path, token: str | None) -> None:
-    args = serve.rasa_arguments(settings(rasa_api_token=token), tmp_path / "m.tar.gz")
+    args = serve.rasa_arguments(settings(rasa_api_token=token), tmp_path / "m.tar.gz", tmp_path / "c.yml")
     assert "--enable-api" not in args and "--auth-token" not in args
 
 
 def test_with_a_token_the_api_is_on_and_always_protected(tmp_path: Path) -> None:
-    args = serve.rasa_arguments(settings(rasa_api_token="s3cret", rasa_port=6006), tmp_path / "m.tar.gz")
+    args = serve.rasa_arguments(settings(rasa_api_token="s3cret", rasa_port=6006), tmp_path / "m.tar.gz", tmp_path / "c.yml")
     assert "--enable-api" in args
     assert option(args, "--auth-token") == "s3cret"
     assert option(args, "--port") == "6006"
@@ -53,7 +53,7 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setenv("RASA_API_TOKEN", "from-env")
     monkeypatch.setenv("RASA_PORT", "7007")
     monkeypatch.setenv("RASA_INTERFACE", "127.0.0.1")
-    args = serve.rasa_arguments(RasaSettings(), tmp_path / "m.tar.gz")
+    args = serve.rasa_arguments(RasaSettings(), tmp_path / "m.tar.gz", tmp_path / "c.yml")
     assert option(args, "--auth-token") == "from-env"
     assert option(args, "--port") == "7007"
     assert option(args, "--interface") == "127.0.0.1"
@@ -88,6 +88,7 @@ def test_main_execs_rasa_with_the_newest_model(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("MODEL_DIR", str(tmp_path))
     monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:5999/webhook")
     monkeypatch.setenv("RASA_API_TOKEN", "tok")
+    monkeypatch.chdir(tmp_path)  # the channel list is written to ./build/credentials.yml
     calls: list[tuple[str, list[str]]] = []
     monkeypatch.setattr(serve.os, "execv", lambda path, argv: calls.append((path, argv)))
     get_settings.cache_clear()
@@ -98,6 +99,27 @@ def test_main_execs_rasa_with_the_newest_model(monkeypatch: pytest.MonkeyPatch, 
     ((path, argv),) = calls
     assert Path(path).name == "rasa" and Path(path).parent == Path(serve.sys.executable).parent
     assert argv[0] == path
-    assert argv[1:] == serve.rasa_arguments(RasaSettings(), model)
+    assert argv[1:] == serve.rasa_arguments(RasaSettings(), model, Path("build") / "credentials.yml")
+    assert "connectors.web.WebInput:" in (tmp_path / "build" / "credentials.yml").read_text(encoding="utf-8")
     assert option(argv, "--auth-token") == "tok"
     assert os.environ["ACTION_SERVER_URL"] == "http://127.0.0.1:5999/webhook"
+
+
+def test_rest_and_web_are_always_on_and_platforms_follow_their_settings(tmp_path: Path) -> None:
+    assert serve.enabled_channels(settings()) == ["connectors.rest.PoliteRestInput", "connectors.web.WebInput"]
+    both = settings(zalo_app_id="1", zalo_oa_secret_key="zalo-oa-secret", telegram_token="1:telegram-token",
+                    telegram_webhook_secret="telegram-webhook-secret")
+    assert serve.enabled_channels(both)[2:] == ["connectors.zalo.ZaloInput", "connectors.telegram.TelegramInput"]
+    # an app id alone is not enough to verify Zalo's signatures
+    assert "connectors.zalo.ZaloInput" not in serve.enabled_channels(settings(zalo_app_id="1"))
+    path = serve.write_credentials(both, tmp_path / "build" / "credentials.yml")
+    text = path.read_text(encoding="utf-8")
+    assert "connectors.telegram.TelegramInput:" in text
+    assert not any(secret in text for secret in ("zalo-oa-secret", "telegram-token", "telegram-webhook-secret"))
+
+
+def test_telegram_webhook_mode_needs_a_secret() -> None:
+    with pytest.raises(SystemExit, match="TELEGRAM_WEBHOOK_SECRET"):
+        serve.enabled_channels(settings(telegram_token="1:x"))
+    polling = serve.enabled_channels(settings(telegram_token="1:x", telegram_mode="polling"))
+    assert polling[-1] == "connectors.telegram.TelegramInput"

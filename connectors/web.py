@@ -1,0 +1,62 @@
+"""The web chat widget's channel: ``/webhooks/web/webhook`` and ``/webhooks/web/updates``.
+
+A message from the widget is answered in the HTTP response exactly as on the REST channel
+(same validation and polite fallbacks), but recorded under the channel name ``web`` so the
+staff console can tell web conversations apart. Messages that reach a web user later
+(staff replies from a handoff) wait in the outbox; the widget fetches them with
+``GET /webhooks/web/updates?sender=...&after=<last id seen>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.messages import MAX_SENDER_CHARS
+from connectors.rest import PoliteRestInput
+from connectors.settings import get_settings
+from connectors.store import shared_store
+
+CHANNEL = "web"
+
+
+class WebInput(PoliteRestInput):
+    """The widget's channel (always on)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+
+        @webhook.route("/updates", methods=["GET"])
+        async def updates(request: Request) -> HTTPResponse:
+            sender = (request.args.get("sender") or "").strip()
+            if not sender or len(sender) > MAX_SENDER_CHARS:
+                return response.json({"error": "'sender' is required (at most 128 characters)"}, status=400)
+            try:
+                after = max(0, int(request.args.get("after") or 0))
+            except ValueError:
+                return response.json({"error": "'after' must be a whole number"}, status=400)
+            store = shared_store(get_settings().database_url)
+            try:
+                queued = await asyncio.to_thread(store.messages_for, CHANNEL, sender, after)
+                if queued:
+                    await asyncio.to_thread(store.mark_fetched, CHANNEL, sender, queued[-1].id)
+            except Exception:  # noqa: BLE001 - the database is briefly unavailable: try later
+                return response.json({"error": "temporarily unavailable"}, status=503, headers={"Retry-After": "5"})
+            messages = [
+                {"id": m.id, "text": m.message.get("text", ""), "buttons": m.message.get("buttons", []),
+                 "origin": m.origin}
+                for m in queued
+            ]
+            return response.json({"messages": messages, "last_id": messages[-1]["id"] if messages else after})
+
+        return webhook

@@ -1,0 +1,76 @@
+"""connectors.store: inbox de-duplication, ordered outbox claims, choices and tokens."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from connectors.store import ChannelStore
+
+pytestmark = pytest.mark.rasa
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> ChannelStore:
+    return ChannelStore(f"sqlite:///{tmp_path / 'channels.db'}")
+
+
+def test_an_event_is_accepted_once(store: ChannelStore) -> None:
+    assert store.accept("zalo", "m1", "u1", {"text": "a"}) is True
+    assert store.accept("zalo", "m1", "u1", {"text": "a"}) is False
+    assert store.accept("telegram", "m1", "u1", {}) is True  # keys are per channel
+    assert [e.key for e in store.unprocessed("zalo")] == ["m1"]
+    store.mark_processed("zalo", "m1")
+    assert store.unprocessed("zalo") == []
+
+
+def test_an_unprocessed_event_is_claimed_by_one_caller_after_its_lease(store: ChannelStore) -> None:
+    store.accept("zalo", "live", "u", {}, lease=60)
+    store.accept("zalo", "stalled", "u", {}, lease=0)
+    time.sleep(0.01)
+    assert [e.key for e in store.claim_unprocessed("zalo")] == ["stalled"]
+    assert store.claim_unprocessed("zalo") == []  # claimed: nobody else gets it for a while
+
+
+def test_messages_to_one_recipient_are_claimed_in_order_one_at_a_time(store: ChannelStore) -> None:
+    a1, a2 = store.enqueue("zalo", "a", [{"text": "a1"}, {"text": "a2"}])
+    (b1,) = store.enqueue("zalo", "b", [{"text": "b1"}])
+    store.enqueue("web", "a", [{"text": "pulled by the widget"}])
+    first = store.claim_due(["zalo"], lease=30)
+    assert sorted(m.id for m in first) == [a1, b1]  # a2 waits for a1
+    assert store.claim_due(["zalo"], lease=30) == []  # a second worker gets nothing
+    store.mark_retry(a1, "HTTP 503", delay=0)
+    assert [m.id for m in store.claim_due(["zalo"], lease=30)] == [a1]  # a1 again, still before a2
+    store.mark_sent(a1)
+    store.mark_sent(b1)
+    (next_message,) = store.claim_due(["zalo"], lease=30)
+    assert next_message.id == a2 and next_message.attempts == 1
+
+
+def test_an_undeliverable_message_does_not_block_the_next(store: ChannelStore) -> None:
+    m1, m2 = store.enqueue("telegram", "c", [{"text": "1"}, {"text": "2"}])
+    (claimed,) = store.claim_due(["telegram"], lease=30)
+    store.mark_undeliverable(claimed.id, "Forbidden")
+    assert [m.id for m in store.claim_due(["telegram"], lease=30)] == [m2]
+    assert {m.id: m.status for m in store.all_messages("telegram")}[m1] == "undeliverable"
+
+
+def test_a_message_whose_sender_died_is_claimed_again_after_the_lease(store: ChannelStore) -> None:
+    (m1,) = store.enqueue("zalo", "d", [{"text": "1"}])
+    assert [m.id for m in store.claim_due(["zalo"], lease=0.05)] == [m1]
+    time.sleep(0.1)
+    (again,) = store.claim_due(["zalo"], lease=30)
+    assert again.id == m1 and again.attempts == 2
+
+
+def test_choices_and_tokens(store: ChannelStore) -> None:
+    store.remember_choices("zalo", "u", {"lệ phí": "/ask_fee"})
+    store.remember_choices("zalo", "u", {"lệ phí": "/ask_fee{\"procedure_code\":\"2\"}"})
+    assert store.choice("zalo", "u", "lệ phí") == "/ask_fee{\"procedure_code\":\"2\"}"
+    assert store.choice("zalo", "other", "lệ phí") is None
+    assert store.token("zalo_access_token") is None
+    store.save_token("zalo_access_token", "t1", expires_at=123.0)
+    store.save_token("zalo_access_token", "t2", expires_at=456.0)
+    assert store.token("zalo_access_token") == ("t2", 456.0)
