@@ -11,11 +11,19 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.harness import REPO_ROOT, RASA_PYTHON, Bot, Service, free_port
+from tests.fakes.platform_server import FakeTelegram, FakeZalo
+from tests.integration.harness import REPO_ROOT, RASA_PYTHON, Bot, Platforms, Service, free_port
 
 
 @pytest.fixture(scope="session")
-def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
+def platforms() -> Iterator[Platforms]:
+    """Local fakes of Zalo's and Telegram's APIs that the bot's channels send to."""
+    with FakeZalo() as zalo, FakeTelegram() as telegram:
+        yield Platforms(zalo, telegram, zalo_oa_secret="it-oa-secret", telegram_secret="it-webhook-secret")
+
+
+@pytest.fixture(scope="session")
+def bot(tmp_path_factory: pytest.TempPathFactory, platforms: Platforms) -> Iterator[Bot]:
     if not RASA_PYTHON.exists() or not list((REPO_ROOT / "bot" / "models").glob("*.tar.gz")):
         pytest.skip("needs .venv-rasa and a trained model: run `make test`")
     if not (REPO_ROOT / "build" / "index" / "manifest.json").exists():
@@ -36,6 +44,20 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
         "RASA_TELEMETRY_ENABLED": "false",
         "HF_HUB_OFFLINE": "1",
         "REPLY_TIMEOUT": "20",
+        # Zalo and Telegram enabled, talking to the local fakes
+        "ZALO_APP_ID": platforms.zalo.app_id,
+        "ZALO_OA_SECRET_KEY": platforms.zalo_oa_secret,
+        "ZALO_APP_SECRET_KEY": platforms.zalo.app_secret,
+        "ZALO_ACCESS_TOKEN": platforms.zalo.access_token,
+        "ZALO_REFRESH_TOKEN": platforms.zalo.refresh_token,
+        "ZALO_API_BASE": platforms.zalo.url,
+        "ZALO_OAUTH_BASE": platforms.zalo.url,
+        "TELEGRAM_TOKEN": platforms.telegram.token,
+        "TELEGRAM_WEBHOOK_SECRET": platforms.telegram_secret,
+        "TELEGRAM_API_BASE": platforms.telegram.base_url,
+        "TELEGRAM_MODE": "webhook",
+        "DELIVERY_POLL_INTERVAL": "0.5",
+        "DELIVERY_BACKOFF_BASE": "0.2",
     }
     actions = Service(
         "actions", [sys.executable, "-m", "actions"], env, f"http://127.0.0.1:{action_port}/health", tmp / "actions.log"
@@ -45,6 +67,6 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     )
     actions.start()
     rasa.start()
-    yield Bot(rasa, actions, f"http://127.0.0.1:{rasa_port}", database_url, tracker_url)
+    yield Bot(rasa, actions, f"http://127.0.0.1:{rasa_port}", database_url, tracker_url, platforms)
     rasa.stop()
     actions.stop()

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.fakes.platform_server import FakeTelegram, FakeZalo
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
 
@@ -59,12 +61,21 @@ class Service:
 
 
 @dataclass
+class Platforms:
+    zalo: FakeZalo
+    telegram: FakeTelegram
+    zalo_oa_secret: str
+    telegram_secret: str
+
+
+@dataclass
 class Bot:
     rasa: Service
     actions: Service
     rasa_url: str
     database_url: str
     tracker_url: str
+    platforms: Platforms
 
     def say(self, sender: str, message: str) -> list[dict[str, object]]:
         response = httpx.post(

@@ -1,0 +1,132 @@
+"""One conversation through the web, Zalo and Telegram channels of the running bot.
+
+The web widget's channel answers in the HTTP response; Zalo and Telegram answer 200 at
+once and the replies reach local fakes of their APIs through the outbox. The same
+questions and the same button tap must give the same answers on all three.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import itertools
+import json
+import sqlite3
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fakes.platform_server import telegram_callback_update, telegram_text_update, zalo_event
+from tests.integration.harness import Bot
+
+pytestmark = pytest.mark.slow
+
+QUESTIONS = ["làm giấy khai sinh cần giấy tờ gì", "con le phi thi sao"]
+_ids = itertools.count(1000)
+
+
+def zalo_post(bot: Bot, body: dict[str, Any], secret: str | None = None) -> httpx.Response:
+    raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    key = secret if secret is not None else bot.platforms.zalo_oa_secret
+    mac = hashlib.sha256(body["app_id"].encode() + raw + body["timestamp"].encode() + key.encode()).hexdigest()
+    return httpx.post(f"{bot.rasa_url}/webhooks/zalo/webhook", content=raw, timeout=10,
+                      headers={"X-ZEvent-Signature": f"mac={mac}", "content-type": "application/json"})
+
+
+def telegram_post(bot: Bot, update: dict[str, Any], secret: str | None = None) -> httpx.Response:
+    return httpx.post(f"{bot.rasa_url}/webhooks/telegram/webhook", json=update, timeout=10,
+                      headers={"X-Telegram-Bot-Api-Secret-Token": secret or bot.platforms.telegram_secret})
+
+
+def wait_for_count(count: Any, expected: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and count() < expected:
+        time.sleep(0.1)
+    time.sleep(0.5)  # nothing more should arrive
+    assert count() == expected, f"expected {expected} messages, got {count()}"
+
+
+def test_the_same_conversation_gives_the_same_answers_on_web_zalo_and_telegram(bot: Bot) -> None:
+    zalo, telegram = bot.platforms.zalo, bot.platforms.telegram
+    zalo_user, chat_id = "zalo-user-it", 900001
+    web_turns: list[list[tuple[str, list[str]]]] = []
+    zalo_turns: list[list[tuple[str, list[str]]]] = []
+    telegram_turns: list[list[tuple[str, list[str]]]] = []
+
+    def web(message: str) -> list[dict[str, Any]]:
+        answer = httpx.post(f"{bot.rasa_url}/webhooks/web/webhook",
+                            json={"sender": "web-user-it", "message": message}, timeout=60)
+        assert answer.status_code == 200
+        replies = answer.json()
+        web_turns.append([(r.get("text", ""), [b["title"] for b in r.get("buttons", [])]) for r in replies])
+        return replies
+
+    def zalo_turn(send: Any, expected: int) -> None:
+        before = len(zalo.texts_to(zalo_user))
+        started = time.monotonic()
+        answer = send()
+        assert answer.status_code == 200 and answer.json()["status"] == "accepted"
+        assert time.monotonic() - started < 2, "Zalo needs its 200 within 2 s"
+        wait_for_count(lambda: len(zalo.texts_to(zalo_user)), before + expected)
+        with zalo.lock:
+            sent = [m.message for m in zalo.sent if m.user_id == zalo_user][before:]
+        zalo_turns.append([(m.get("text", ""), [b["title"] for b in m.get("attachment", {})
+                                                .get("payload", {}).get("buttons", [])]) for m in sent])
+
+    def telegram_turn(update: dict[str, Any], expected: int) -> None:
+        before = len(telegram.texts_to(str(chat_id)))
+        answer = telegram_post(bot, update)
+        assert answer.status_code == 200 and answer.json()["status"] == "accepted"
+        wait_for_count(lambda: len(telegram.texts_to(str(chat_id))), before + expected)
+        with telegram.lock:
+            sent = [m for m in telegram.sent if m.chat_id == str(chat_id)][before:]
+        telegram_turns.append([(html.unescape(m.text), [row[0]["text"] for row in
+                                                        (m.reply_markup or {}).get("inline_keyboard", [])])
+                               for m in sent])
+
+    # two typed questions
+    for question in QUESTIONS:
+        replies = web(question)
+        zalo_turn(lambda q=question: zalo_post(bot, zalo_event("user_send_text", zalo_user, text=q,
+                                                                 msg_id=f"it-{next(_ids)}")), len(replies))
+        telegram_turn(telegram_text_update(next(_ids), chat_id, question), len(replies))
+
+    # a tap on the first button the last answer offered
+    button = next(b for r in web_turns[-1] for b in r[1])
+    web_button = next(b for r in replies for b in r.get("buttons", []) if b["title"] == button)
+    replies = web(web_button["payload"])
+    zalo_turn(lambda: zalo_post(bot, zalo_event("user_send_text", zalo_user, text=button,
+                                                msg_id=f"it-{next(_ids)}")), len(replies))
+    with telegram.lock:
+        keyboards = [m.reply_markup for m in telegram.sent if m.chat_id == str(chat_id) and m.reply_markup]
+    token = next(row[0]["callback_data"] for keyboard in reversed(keyboards)
+                 for row in keyboard["inline_keyboard"] if row[0]["text"] == button)
+    telegram_turn(telegram_callback_update(next(_ids), chat_id, token), len(replies))
+
+    assert web_turns == zalo_turns == telegram_turns
+    answers = "\n".join(text for turn in web_turns for text, _ in turn)
+    assert "khai sinh" in answers.lower() and "https://" in answers  # a real answer with its source link
+    assert any(titles for turn in web_turns for _, titles in turn)  # buttons were compared too
+
+
+def test_platform_webhooks_refuse_unsigned_requests(bot: Bot) -> None:
+    event = zalo_event("user_send_text", "intruder", text="xin chào")
+    assert zalo_post(bot, event, secret="wrong").status_code == 401
+    assert telegram_post(bot, telegram_text_update(next(_ids), 1, "hi"), secret="wrong").status_code == 401
+    time.sleep(1)
+    assert bot.platforms.zalo.texts_to("intruder") == []
+    assert bot.platforms.telegram.texts_to("1") == []
+
+
+def test_replies_are_recorded_under_their_channel(bot: Bot) -> None:
+    """The tracker store knows which channel each conversation came from (for the console)."""
+    zalo_user = "zalo-channel-name"
+    zalo_post(bot, zalo_event("user_send_text", zalo_user, text="xin chào", msg_id=f"it-{next(_ids)}"))
+    wait_for_count(lambda: len(bot.platforms.zalo.texts_to(zalo_user)), 1)
+    path = bot.tracker_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        rows = db.execute("select data from events where sender_id = ? and type_name = 'user'", (zalo_user,))
+        channels = {json.loads(r[0]).get("input_channel") for r in rows}
+    assert channels == {"zalo"}
