@@ -69,7 +69,7 @@ def main() -> None:
     os.environ["ACTION_SERVER_URL"] = settings.action_server_url
     rasa = Path(sys.executable).with_name("rasa")
     credentials = write_credentials(settings, Path("build") / "credentials.yml")
-    names = ", ".join(c.rsplit(".", 1)[-1].removesuffix("Input") for c in enabled_channels(settings))
+    names = ", ".join(c.split(".")[1] for c in enabled_channels(settings))
     print(f"channels on: {names} (Zalo and Telegram are turned on by their settings in .env)", flush=True)
     args = rasa_arguments(settings, newest_model(Path(settings.model_dir)), credentials)
     os.execv(str(rasa), [str(rasa), *args])
