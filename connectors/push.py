@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from connectors.delivery import DeliveryWorker
+from connectors.formats import Renderer, queue_messages
 from connectors.messages import unavailable_text
 from connectors.render import choice_text_key
 from connectors.settings import get_settings
@@ -25,12 +26,6 @@ from connectors.store import ChannelStore
 logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-
-
-class Renderer(Protocol):
-    def render(self, message: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str]]:
-        """Platform messages for one bot message, and the button choices they offer."""
-        ...
 
 
 class PushConversations:
@@ -83,16 +78,9 @@ class PushConversations:
 
     async def reply(self, recipient: str, messages: list[dict[str, Any]], origin: str = "bot") -> None:
         """Render bot-style messages (text, buttons) for the platform and queue them."""
-        platform_messages: list[dict[str, Any]] = []
-        offered: dict[str, str] = {}
-        for message in messages:
-            rendered, choices = self.renderer.render(message)
-            platform_messages.extend(rendered)
-            offered.update(choices)
-        if offered:
-            await asyncio.to_thread(self.store.remember_choices, self.channel, recipient, offered)
-        if platform_messages:
-            await asyncio.to_thread(self.store.enqueue, self.channel, recipient, platform_messages, origin)
+        queued = await asyncio.to_thread(queue_messages, self.store, self.channel, recipient, messages,
+                                         origin, self.renderer)
+        if queued:
             self.worker.kick()
 
     async def text_for(self, sender: str, text: str) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import html
 import inspect
 import json
 import logging
@@ -38,43 +37,16 @@ from telegram.request import HTTPXRequest
 from connectors.delivery import DeliveryError, worker_for
 from connectors.messages import clean_text, empty_message_text, unsupported_text
 from connectors.push import PushConversations
-from connectors.render import buttons_of, choice_token, split_text
+from connectors.formats import TelegramRenderer
 from connectors.settings import RasaSettings, get_settings
 from connectors.store import InboxEvent, shared_store
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-TEXT_LIMIT = 4096
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Telegram commands that mean "hello".
 GREETING_COMMANDS = {"/start", "/help"}
-
-
-def _escaped_length(text: str) -> int:
-    return len(html.escape(text, quote=False))
-
-
-class TelegramRenderer:
-    """Bot messages as ``sendMessage`` parameters (HTML parse mode, inline keyboard)."""
-
-    def render(self, message: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str]]:
-        chunks = split_text(str(message.get("text") or ""), TEXT_LIMIT, measure=_escaped_length)
-        parts: list[dict[str, Any]] = [
-            {"text": html.escape(chunk, quote=False), "parse_mode": "HTML"} for chunk in chunks
-        ]
-        buttons = buttons_of(message)
-        choices: dict[str, str] = {}
-        if buttons:
-            rows = []
-            for button in buttons:
-                token = choice_token(button["payload"])
-                choices[token] = button["payload"]
-                rows.append([{"text": button["title"][:64], "callback_data": token}])
-            if not parts:
-                parts.append({"text": "👇", "parse_mode": "HTML"})
-            parts[-1]["reply_markup"] = {"inline_keyboard": rows}
-        return parts, choices
 
 
 def _seconds(value: int | float | timedelta) -> float:

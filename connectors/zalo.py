@@ -34,16 +34,13 @@ from sanic.response import HTTPResponse
 from connectors.delivery import DeliveryError, worker_for
 from connectors.messages import clean_text, empty_message_text, greet_message, response_text, unsupported_text
 from connectors.push import PushConversations
-from connectors.render import buttons_of, choice_text_key, split_text
+from connectors.formats import MORE_CHOICES, ZaloRenderer
 from connectors.settings import RasaSettings, get_settings
 from connectors.store import ChannelStore, InboxEvent, shared_store
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "zalo"
-TEXT_LIMIT = 2000
-MAX_BUTTONS = 5
-BUTTON_TITLE_LIMIT = 100
 TOKEN_EXPIRED = {-216, -124}  # access token expired / invalid
 RATE_LIMITED = {-32}
 # Events that are the user writing something other than text.
@@ -65,31 +62,6 @@ def signature_is_valid(header: str | None, app_id: str, body: bytes, timestamp: 
     if given.startswith("mac="):
         given = given[4:]
     return hmac.compare_digest(given.lower(), signature(app_id, body, timestamp, secret))
-
-
-class ZaloRenderer:
-    """Bot messages as Zalo OA messages."""
-
-    def __init__(self, more_choices_text: str = "Anh/chị có thể chọn thêm:") -> None:
-        self.more_choices_text = more_choices_text
-
-    def render(self, message: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str]]:
-        parts: list[dict[str, Any]] = [{"text": t} for t in split_text(str(message.get("text") or ""), TEXT_LIMIT)]
-        buttons = buttons_of(message)
-        choices: dict[str, str] = {}
-        for start in range(0, len(buttons), MAX_BUTTONS):
-            group = buttons[start:start + MAX_BUTTONS]
-            zalo_buttons = []
-            for button in group:
-                title = button["title"][:BUTTON_TITLE_LIMIT]
-                zalo_buttons.append({"title": title, "type": "oa.query.show", "payload": title})
-                choices[choice_text_key(title)] = button["payload"]
-            attachment = {"type": "template", "payload": {"buttons": zalo_buttons}}
-            if start == 0 and parts:
-                parts[-1]["attachment"] = attachment
-            else:
-                parts.append({"text": self.more_choices_text, "attachment": attachment})
-        return parts, choices
 
 
 class ZaloApi:
@@ -210,7 +182,7 @@ class ZaloInput(InputChannel):
             worker = worker_for(app, store, self.settings)
             self.api = ZaloApi(self.settings, store)
             domain = getattr(getattr(app.ctx, "agent", None), "domain", None)
-            renderer = ZaloRenderer(response_text(domain, "utter_more_choices", "Anh/chị có thể chọn thêm:"))
+            renderer = ZaloRenderer(response_text(domain, "utter_more_choices", MORE_CHOICES))
             self.conversations = PushConversations(CHANNEL, store, worker, renderer)
         return self.conversations
 

@@ -15,7 +15,8 @@ from sanic import Sanic
 from connectors.render import choice_token
 from connectors.settings import get_settings
 from connectors.store import shared_store
-from connectors.telegram import TelegramInput, TelegramRenderer
+from connectors.formats import TelegramRenderer
+from connectors.telegram import TelegramInput
 from tests.connectors.channel_app import Recorder, agent_with, serve
 from tests.fakes.platform_server import FakeTelegram, telegram_callback_update, telegram_text_update
 

@@ -16,7 +16,8 @@ from sanic import Sanic
 
 from connectors.settings import get_settings
 from connectors.store import shared_store
-from connectors.zalo import ZaloInput, ZaloRenderer, signature
+from connectors.formats import ZaloRenderer
+from connectors.zalo import ZaloInput, signature
 from tests.connectors.channel_app import Recorder, agent_with, serve
 from tests.fakes.platform_server import FakeZalo, zalo_event
 

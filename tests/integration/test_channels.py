@@ -130,3 +130,24 @@ def test_replies_are_recorded_under_their_channel(bot: Bot) -> None:
         rows = db.execute("select data from events where sender_id = ? and type_name = 'user'", (zalo_user,))
         channels = {json.loads(r[0]).get("input_channel") for r in rows}
     assert channels == {"zalo"}
+
+
+def test_a_reply_queued_by_the_console_runtime_reaches_zalo_telegram_and_web_users(bot: Bot) -> None:
+    """Staff replies take the bot's delivery path: the console's runtime (SQLAlchemy 2)
+    queues them in the shared outbox; the Rasa server's worker sends them."""
+    from connectors.formats import queue_messages  # noqa: PLC0415 - the console's runtime: .venv
+    from connectors.store import ChannelStore  # noqa: PLC0415
+
+    store = ChannelStore(bot.database_url)
+    reply = {"text": "Cán bộ phường: hồ sơ của anh/chị đã đủ, mời anh/chị đến nhận kết quả.",
+             "buttons": [{"title": "Cảm ơn", "payload": "/thank"}]}
+    queue_messages(store, "zalo", "zalo-staff-it", [reply], origin="staff")
+    queue_messages(store, "telegram", "900002", [reply], origin="staff")
+    queue_messages(store, "web", "web-staff-it", [reply], origin="staff")
+    wait_for_count(lambda: len(bot.platforms.zalo.texts_to("zalo-staff-it")), 1)
+    wait_for_count(lambda: len(bot.platforms.telegram.texts_to("900002")), 1)
+    assert bot.platforms.zalo.texts_to("zalo-staff-it") == [reply["text"]]
+    assert html.unescape(bot.platforms.telegram.texts_to("900002")[0]) == reply["text"]
+    updates = httpx.get(f"{bot.rasa_url}/webhooks/web/updates", params={"sender": "web-staff-it"}, timeout=10).json()
+    assert [(m["text"], m["buttons"], m["origin"]) for m in updates["messages"]] == [
+        (reply["text"], reply["buttons"], "staff")]
