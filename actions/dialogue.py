@@ -10,7 +10,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from console.db import session_scope
-from console.store import open_ticket, record_feedback
+from console.handoff import notify_staff
+from console.store import open_ticket, open_tickets_of, record_feedback
+from tthc.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ def _last_question(tracker: Tracker) -> str:
 def handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[EventType]:
     try:
         with session_scope() as session:
+            already_open = open_tickets_of(session, tracker.sender_id)
             ticket = open_ticket(
                 session,
                 sender_id=tracker.sender_id,
@@ -42,6 +45,12 @@ def handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> 
         logger.exception("could not open a handoff ticket for %s", tracker.sender_id)
         dispatcher.utter_message(response="utter_service_unavailable")
         return [SlotSet("awaiting", None)]
+    if not already_open:  # after the commit: the notification is queued in the same database
+        settings = get_settings()
+        try:
+            notify_staff(settings.database_url, settings.staff_telegram_chat_id, ticket, settings.public_url)
+        except Exception:
+            logger.exception("could not queue the staff notification for ticket %s", ticket_id)
     dispatcher.utter_message(response="utter_handoff_opened", ticket=f"#{ticket_id}")
     return [SlotSet("awaiting", None), SlotSet("fallback_count", 0)]
 

@@ -58,3 +58,45 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(16), default="clerk")  # admin / clerk
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, server_default=func.now())
+
+
+class TicketReply(Base):
+    """A clerk's reply to a handed-over citizen (sent through the channels' outbox)."""
+
+    __tablename__ = "ticket_reply"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("handoff_ticket.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    text: Mapped[str] = mapped_column(Text)
+    outbox_ids: Mapped[str] = mapped_column(String(255), default="")  # channel_outbox ids, comma-separated
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, server_default=func.now())
+
+
+class Annotation(Base):
+    """A misunderstood message marked by staff with the right intent and procedure."""
+
+    __tablename__ = "annotation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender_id: Mapped[str] = mapped_column(String(255), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    predicted_intent: Mapped[str] = mapped_column(String(64), default="")
+    intent: Mapped[str] = mapped_column(String(64))
+    procedure_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending / approved / rejected
+    created_by: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, server_default=func.now())
+
+
+class AuditLog(Base):
+    """Who did what in the console (replies, deletions, edits, logins)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, server_default=func.now(), index=True)
+    actor: Mapped[str] = mapped_column(String(64))  # a username, or "system"
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str] = mapped_column(String(255), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -19,6 +19,11 @@ def record_feedback(
     return feedback
 
 
+def open_tickets_of(session: Session, sender_id: str) -> list[HandoffTicket]:
+    return list(session.scalars(
+        select(HandoffTicket).where(HandoffTicket.sender_id == sender_id, HandoffTicket.status == "open")))
+
+
 def open_ticket(
     session: Session,
     *,

@@ -182,6 +182,47 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 # -- parser ----------------------------------------------------------------------------
+def cmd_admin_create_user(args: argparse.Namespace) -> int:
+    import getpass  # noqa: PLC0415
+
+    from console.db import engine_for, session_scope  # noqa: PLC0415
+    from console.migrate import upgrade  # noqa: PLC0415
+    from console.users import UserError, create_user  # noqa: PLC0415
+
+    url = get_settings().database_url
+    if args.password is not None:
+        password = args.password
+    elif args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"Mật khẩu cho {args.username}: ")
+    upgrade(url)
+    try:
+        with session_scope(engine_for(url)) as session:
+            create_user(session, args.username, password, args.role)
+    except UserError as error:
+        err.print(f"[red]{error}[/red]")
+        return 1
+    print(f"created {args.role} {args.username!r}")
+    return 0
+
+
+def cmd_console_purge(args: argparse.Namespace) -> int:
+    from console.db import engine_for  # noqa: PLC0415
+    from console.migrate import upgrade  # noqa: PLC0415
+    from console.retention import delete_older_than, delete_sender  # noqa: PLC0415
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    engine = engine_for(settings.database_url)
+    if args.sender:
+        counts = delete_sender(engine, args.sender, actor="cli")
+    else:
+        counts = delete_older_than(engine, args.days or settings.retention_days, actor="cli")
+    print(json.dumps(counts, ensure_ascii=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="tthc", description="Content and retrieval tools.")
@@ -239,6 +280,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", choices=["bm25"], default=None, help="rank by BM25 alone instead")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
+
+    admin = sub.add_parser("admin", help="staff accounts of the console")
+    asub = admin.add_subparsers(dest="admin_command", required=True)
+    p = asub.add_parser("create-user", help="create a console account (asks for the password)")
+    p.add_argument("username")
+    p.add_argument("--role", choices=["admin", "clerk"], default="admin")
+    p.add_argument("--password", default=None, help=argparse.SUPPRESS)  # tests only: visible in `ps`
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(func=cmd_admin_create_user)
+
+    console = sub.add_parser("console", help="console data maintenance")
+    csub = console.add_subparsers(dest="console_command", required=True)
+    p = csub.add_parser("purge", help="delete conversations older than RETENTION_DAYS (or one sender's data)")
+    p.add_argument("--days", type=int, default=None)
+    p.add_argument("--sender", default=None, help="delete everything about this sender id instead")
+    p.set_defaults(func=cmd_console_purge)
     return parser
 
 

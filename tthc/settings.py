@@ -53,6 +53,18 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     database_url: str = f"sqlite:///{REPO_ROOT / 'build' / 'tthc.db'}"
 
+    # Staff console (/console on the web front)
+    console_secret_key: str | None = Field(
+        default=None,
+        description="Signs the console's session cookies. Empty: a random key kept in build/.console-secret.",
+    )
+    console_session_hours: float = 8.0  # a login lasts at most this long
+    console_idle_minutes: float = 60.0  # ... and ends after this long without activity
+    console_https_only: bool = False  # set true behind HTTPS: session cookies only over HTTPS
+    public_url: str = "http://localhost:8000"  # how staff reach the web front (links in notifications)
+    staff_telegram_chat_id: str | None = None  # a staff Telegram group told of new handoff tickets
+    retention_days: int = 365  # conversations older than this are deleted by `tthc console purge`
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
+from console.web import create_console
 from tthc.settings import Settings, get_settings
 
 STATIC = Path(__file__).parent / "static"
@@ -57,4 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return unavailable(502)
         return JSONResponse(replies, status_code=upstream.status_code)
 
+    @app.get("/console", include_in_schema=False)
+    async def console_root() -> RedirectResponse:
+        return RedirectResponse("/console/", status_code=307)
+
+    app.mount("/console", create_console(settings))
     return app

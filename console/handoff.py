@@ -1,0 +1,83 @@
+"""The handoff queue: open tickets, a clerk's reply delivered on the citizen's channel, closing.
+
+A reply goes into the channels' outbox (``connectors.store``), the one delivery path of
+bot and staff replies: the Rasa server's delivery worker sends it on Zalo or Telegram with
+its retries; the web widget fetches it. Both runtimes read that table with plain SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from connectors.formats import queue_messages
+from connectors.store import shared_store
+from console.models import HandoffTicket, StaffUser, TicketReply
+from console.privacy import mask_personal_data
+from console.users import audit
+
+# Channels whose users can receive a message later (REST clients cannot).
+REPLYABLE = {"web", "zalo", "telegram"}
+
+
+class HandoffError(ValueError):
+    pass
+
+
+def open_tickets(session: Session) -> list[HandoffTicket]:
+    return list(session.scalars(select(HandoffTicket).where(HandoffTicket.status == "open")
+                                .order_by(HandoffTicket.created_at)))
+
+
+def open_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(HandoffTicket)
+                              .where(HandoffTicket.status == "open")) or 0)
+
+
+def replies_of(session: Session, ticket_id: int) -> list[TicketReply]:
+    return list(session.scalars(select(TicketReply).where(TicketReply.ticket_id == ticket_id)
+                                .order_by(TicketReply.created_at)))
+
+
+def reply(session: Session, engine: Engine, ticket: HandoffTicket, staff: StaffUser, text: str,
+          close: bool = True) -> TicketReply:
+    """Queue a clerk's reply to the citizen on their channel; close the ticket if asked."""
+    text = text.strip()
+    if not text:
+        raise HandoffError("the reply is empty")
+    if len(text) > 4000:
+        raise HandoffError("the reply is longer than 4,000 characters")
+    if ticket.channel not in REPLYABLE:
+        raise HandoffError(f"citizens on the {ticket.channel or 'unknown'} channel cannot receive a later reply")
+    store = shared_store(engine.url.render_as_string(hide_password=False))
+    ids = queue_messages(store, ticket.channel, ticket.sender_id, [{"text": text}], origin="staff")
+    record = TicketReply(ticket_id=ticket.id, staff_id=staff.id, text=text,
+                         outbox_ids=",".join(str(i) for i in ids))
+    session.add(record)
+    audit(session, staff.username, "ticket.reply", f"ticket#{ticket.id}",
+          {"channel": ticket.channel, "outbox": ids})
+    if close:
+        close_ticket(session, ticket, staff)
+    session.flush()
+    return record
+
+
+def close_ticket(session: Session, ticket: HandoffTicket, staff: StaffUser) -> None:
+    if ticket.status == "closed":
+        return
+    ticket.status = "closed"
+    ticket.closed_at = dt.datetime.now(dt.timezone.utc)
+    ticket.closed_by = staff.id
+    audit(session, staff.username, "ticket.close", f"ticket#{ticket.id}")
+
+
+def notify_staff(database_url: str, chat_id: str | None, ticket: HandoffTicket, console_url: str) -> list[int]:
+    """Tell the staff Telegram group that a ticket opened (delivered like any reply)."""
+    if not chat_id:
+        return []
+    text = (f"🔔 Yêu cầu hỗ trợ mới #{ticket.id} ({ticket.channel or 'không rõ kênh'})\n"
+            f"Câu hỏi: {mask_personal_data(ticket.last_message)[:500]}\n"
+            f"Trả lời tại: {console_url.rstrip('/')}/console/handoffs/{ticket.id}")
+    return queue_messages(shared_store(database_url), "telegram", chat_id, [{"text": text}], origin="system")

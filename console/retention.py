@@ -1,0 +1,72 @@
+"""Retention: old conversations deleted after a configurable number of days; one citizen's
+data deleted on request. Both are audited. Plain SQL over every table that holds a
+citizen's messages: Rasa's ``events``, the channels' inbox/outbox/choices, and the
+console's feedback, tickets (with their replies) and annotations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Engine, inspect, text
+
+from console.users import audit
+from console.db import session_scope
+
+# table -> (sender column, time column, time kind)
+CITIZEN_TABLES: dict[str, tuple[str, str, str]] = {
+    "events": ("sender_id", "timestamp", "epoch"),
+    "channel_inbox": ("sender", "received_at", "epoch"),
+    "channel_outbox": ("recipient", "created_at", "epoch"),
+    "channel_choices": ("recipient", "created_at", "epoch"),
+    "feedback": ("sender_id", "created_at", "datetime"),
+    "annotation": ("sender_id", "created_at", "datetime"),
+    "handoff_ticket": ("sender_id", "created_at", "datetime"),
+}
+
+
+def _existing(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def _delete_replies(conn, where: str, params: dict[str, object]) -> int:  # type: ignore[no-untyped-def]
+    result = conn.execute(text(
+        f"DELETE FROM ticket_reply WHERE ticket_id IN (SELECT id FROM handoff_ticket WHERE {where})"), params)
+    return int(result.rowcount or 0)
+
+
+def delete_older_than(engine: Engine, days: int, actor: str = "system") -> dict[str, int]:
+    """Delete what citizens sent or were sent more than ``days`` days ago."""
+    if days < 1:
+        raise ValueError("the retention period must be at least one day")
+    cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
+    tables = _existing(engine)
+    counts: dict[str, int] = {}
+    with engine.begin() as conn:
+        if "ticket_reply" in tables:
+            counts["ticket_reply"] = _delete_replies(conn, "created_at < :cutoff", {"cutoff": cutoff})
+        for table, (_, column, kind) in CITIZEN_TABLES.items():
+            if table in tables:
+                value: object = cutoff.timestamp() if kind == "epoch" else cutoff
+                counts[table] = int(conn.execute(text(f"DELETE FROM {table} WHERE {column} < :cutoff"),
+                                                 {"cutoff": value}).rowcount or 0)
+    with session_scope(engine) as session:
+        audit(session, actor, "retention.purge", f"older than {days} days", counts)
+    return counts
+
+
+def delete_sender(engine: Engine, sender_id: str, actor: str) -> dict[str, int]:
+    """Delete everything about one citizen (a request under Decree 13/2023/NĐ-CP)."""
+    if not sender_id.strip():
+        raise ValueError("a sender id is required")
+    tables = _existing(engine)
+    counts: dict[str, int] = {}
+    with engine.begin() as conn:
+        if "ticket_reply" in tables:
+            counts["ticket_reply"] = _delete_replies(conn, "sender_id = :sender", {"sender": sender_id})
+        for table, (column, _, _) in CITIZEN_TABLES.items():
+            if table in tables:
+                counts[table] = int(conn.execute(text(f"DELETE FROM {table} WHERE {column} = :sender"),
+                                                 {"sender": sender_id}).rowcount or 0)
+    with session_scope(engine) as session:
+        audit(session, actor, "privacy.delete_sender", sender_id, counts)
+    return counts

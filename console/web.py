@@ -1,0 +1,455 @@
+"""The staff console, mounted at ``/console`` on the web front (server-rendered pages).
+
+Login with hashed passwords; roles ``admin`` and ``clerk``; signed session cookies that
+expire (after ``CONSOLE_SESSION_HOURS``, or ``CONSOLE_IDLE_MINUTES`` without activity);
+a CSRF token in every form. Every page and API needs a login, admin pages the admin role.
+Personal data is masked on every page and in every export.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import logging
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from console import curation, handoff, reports, retention
+from console.db import engine_for, session_scope
+from console.events import LOW_CONFIDENCE, Conversation, load_conversations
+from console.migrate import upgrade
+from console.models import Annotation, AuditLog, Feedback, HandoffTicket, StaffUser
+from console.privacy import mask_personal_data
+from console.users import audit, authenticate
+from guides.loader import load_guides
+from tthc.settings import REPO_ROOT, Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+class LoginRequired(Exception):
+    pass
+
+
+class Forbidden(Exception):
+    pass
+
+
+def session_secret(settings: Settings) -> str:
+    """The configured key, or one generated once and kept in build/ (never in the repo)."""
+    if settings.console_secret_key:
+        return settings.console_secret_key
+    path = REPO_ROOT / "build" / ".console-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def create_console(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine: Engine = engine_for(settings.database_url)
+    upgrade(settings.database_url)
+    app = FastAPI(title="Bảng điều khiển cán bộ", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie="tthc_console",
+                       max_age=int(settings.console_session_hours * 3600), same_site="strict",
+                       https_only=settings.console_https_only, path="/console")
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.filters["mask"] = mask_personal_data
+    templates.env.filters["when"] = lambda v: v.astimezone().strftime("%d/%m/%Y %H:%M") if v else ""
+
+    # --- sessions, roles, CSRF ---------------------------------------------------------
+    def csrf_token(request: Request) -> str:
+        token = request.session.get("csrf")
+        if not token:
+            token = request.session["csrf"] = secrets.token_urlsafe(32)
+        return token
+
+    def check_csrf(request: Request, token: str) -> None:
+        expected = request.session.get("csrf") or ""
+        if not expected or not hmac.compare_digest(expected, token or ""):
+            raise HTTPException(403, "Phiên làm việc không hợp lệ (CSRF). Vui lòng tải lại trang.")
+
+    def current_user(request: Request) -> StaffUser:
+        user_id = request.session.get("user_id")
+        if not user_id:
+            raise LoginRequired()
+        now = time.time()
+        if now - float(request.session.get("seen", 0)) > settings.console_idle_minutes * 60 or \
+                now - float(request.session.get("since", 0)) > settings.console_session_hours * 3600:
+            request.session.clear()
+            raise LoginRequired()
+        with session_scope(engine) as session:
+            user = session.get(StaffUser, int(user_id))
+        if user is None or not user.active:
+            request.session.clear()
+            raise LoginRequired()
+        request.session["seen"] = now
+        return user
+
+    def admin_user(user: StaffUser = Depends(current_user)) -> StaffUser:
+        if user.role != "admin":
+            raise Forbidden()
+        return user
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, _: LoginRequired) -> Response:
+        if request.url.path.startswith("/console/api/") or request.method != "GET":
+            return JSONResponse({"error": "login required"}, status_code=401)
+        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return RedirectResponse(f"/console/login?next={target}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/console/api/"):
+            return JSONResponse({"error": error.detail}, status_code=error.status_code)
+        return page(request, "error.html", None, status_code=error.status_code, message=str(error.detail))
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, _: Forbidden) -> Response:
+        return page(request, "error.html", None, status_code=403,
+                    message="Trang này chỉ dành cho quản trị viên.")
+
+    def page(request: Request, name: str, user: StaffUser | None, status_code: int = 200, **context: Any) -> Response:
+        badge = 0
+        if user is not None:
+            with session_scope(engine) as session:
+                badge = handoff.open_count(session)
+        return templates.TemplateResponse(request, name, {"user": user, "csrf": csrf_token(request),
+                                                          "badge": badge, **context}, status_code=status_code)
+
+    # --- login ---------------------------------------------------------------------------
+    @app.get("/login", response_class=HTMLResponse)
+    async def login_page(request: Request, next: str = "/console/") -> Response:
+        return page(request, "login.html", None, next=_safe_next(next), error=None)
+
+    @app.post("/login")
+    async def login(request: Request, username: str = Form(""), password: str = Form(""),
+                    csrf: str = Form(""), next: str = Form("/console/")) -> Response:
+        check_csrf(request, csrf)
+        with session_scope(engine) as session:
+            user = authenticate(session, username, password)
+            audit(session, username[:64] or "?", "login" if user else "login.failed")
+            user_id = user.id if user else None
+        if user_id is None:
+            return page(request, "login.html", None, status_code=401, next=_safe_next(next),
+                        error="Tên đăng nhập hoặc mật khẩu không đúng.")
+        request.session.clear()  # a new session at login (no fixation)
+        request.session.update({"user_id": user_id, "since": time.time(), "seen": time.time(),
+                                "csrf": secrets.token_urlsafe(32)})
+        return RedirectResponse(_safe_next(next), status_code=303)
+
+    @app.post("/logout")
+    async def logout(request: Request, csrf: str = Form("")) -> Response:
+        check_csrf(request, csrf)
+        request.session.clear()
+        return RedirectResponse("/console/login", status_code=303)
+
+    # --- dashboard -------------------------------------------------------------------------
+    @app.get("/", response_class=HTMLResponse)
+    async def home(request: Request, days: int = 14, user: StaffUser = Depends(current_user)) -> Response:
+        days = max(1, min(days, 366))
+        until = dt.datetime.now(dt.timezone.utc).date()
+        since = until - dt.timedelta(days=days - 1)
+        start = dt.datetime.combine(since, dt.time.min, tzinfo=dt.timezone.utc)
+        conversations = load_conversations(engine, since=start)
+        with session_scope(engine) as session:
+            board = reports.dashboard(conversations, session, since, until)
+        return page(request, "dashboard.html", user, board=board, days=days, titles=_titles(settings))
+
+    @app.get("/api/badge")
+    async def badge(user: StaffUser = Depends(current_user)) -> dict[str, int]:
+        with session_scope(engine) as session:
+            return {"open_tickets": handoff.open_count(session)}
+
+    # --- conversations -----------------------------------------------------------------
+    def filtered(q: dict[str, str]) -> list[Conversation]:
+        since = _date(q.get("since"))
+        until = _date(q.get("until"))
+        conversations = load_conversations(
+            engine,
+            since=dt.datetime.combine(since, dt.time.min, tzinfo=dt.timezone.utc) if since else None,
+            until=dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=dt.timezone.utc)
+            if until else None,
+        )
+        with session_scope(engine) as session:
+            negative = {f.sender_id for f in session.scalars(select(Feedback).where(Feedback.helpful.is_(False)))}
+            handed = {t.sender_id for t in session.scalars(select(HandoffTicket))}
+        text = (q.get("q") or "").strip().casefold()
+        result = []
+        for c in conversations.values():
+            if not c.user_turns:
+                continue
+            if q.get("channel") and c.channel != q["channel"]:
+                continue
+            if q.get("procedure") and q["procedure"] not in c.procedures:
+                continue
+            if q.get("intent") and q["intent"] not in c.intents:
+                continue
+            if q.get("low") and not c.low_confidence:
+                continue
+            if q.get("negative") and c.sender_id not in negative:
+                continue
+            if q.get("handoff") and c.sender_id not in handed:
+                continue
+            if text and not any(text in t.text.casefold() for t in c.turns):
+                continue
+            result.append(c)
+        return sorted(result, key=lambda c: c.last_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc),
+                      reverse=True)
+
+    @app.get("/conversations", response_class=HTMLResponse)
+    async def conversations_page(request: Request, user: StaffUser = Depends(current_user)) -> Response:
+        q = {k: v for k, v in request.query_params.items() if v}
+        found = filtered(q)
+        return page(request, "conversations.html", user, conversations=found[:200], total=len(found), q=q,
+                    intents=curation.INTENTS, channels=("web", "zalo", "telegram", "rest"),
+                    threshold=LOW_CONFIDENCE)
+
+    @app.get("/conversations/{sender_id}", response_class=HTMLResponse)
+    async def transcript(request: Request, sender_id: str, user: StaffUser = Depends(current_user)) -> Response:
+        conversation = load_conversations(engine, sender_id=sender_id).get(sender_id)
+        if conversation is None:
+            raise HTTPException(404, "Không có cuộc trò chuyện này.")
+        with session_scope(engine) as session:
+            tickets = list(session.scalars(select(HandoffTicket).where(HandoffTicket.sender_id == sender_id)))
+            staff = [(r, t) for t in tickets for r in handoff.replies_of(session, t.id)]
+        return page(request, "transcript.html", user, conversation=conversation, tickets=tickets,
+                    staff_replies=staff, intents=curation.INTENTS, threshold=LOW_CONFIDENCE,
+                    titles=_titles(settings))
+
+    @app.post("/conversations/{sender_id}/annotate")
+    async def annotate(request: Request, sender_id: str, text: str = Form(...), intent: str = Form(...),
+                       predicted: str = Form(""), procedure_code: str = Form(""), csrf: str = Form(""),
+                       user: StaffUser = Depends(current_user)) -> Response:
+        check_csrf(request, csrf)
+        with session_scope(engine) as session:
+            try:
+                curation.annotate(session, _attached(session, user), sender_id=sender_id, text=text,
+                                  predicted_intent=predicted, intent=intent, procedure_code=procedure_code.strip())
+            except curation.CurationError as error:
+                raise HTTPException(400, str(error)) from error
+        return RedirectResponse(f"/console/conversations/{quote(sender_id)}?annotated=1", status_code=303)
+
+    # --- exports (admin) ---------------------------------------------------------------
+    @app.get("/export.csv")
+    async def export_csv(request: Request, user: StaffUser = Depends(admin_user)) -> Response:
+        found = {c.sender_id: c for c in filtered(dict(request.query_params))}
+        _audit(user, "export.csv", f"{len(found)} conversations")
+        return Response(reports.export_csv(found), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="hoi-thoai.csv"'})
+
+    @app.get("/export.json")
+    async def export_json(request: Request, user: StaffUser = Depends(admin_user)) -> Response:
+        found = {c.sender_id: c for c in filtered(dict(request.query_params))}
+        _audit(user, "export.json", f"{len(found)} conversations")
+        return Response(reports.export_json(found), media_type="application/json; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="hoi-thoai.json"'})
+
+    def _audit(user: StaffUser, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
+        with session_scope(engine) as session:
+            audit(session, user.username, action, target, detail)
+
+    # --- handoff -------------------------------------------------------------------------
+    @app.get("/handoffs", response_class=HTMLResponse)
+    async def handoffs(request: Request, user: StaffUser = Depends(current_user)) -> Response:
+        with session_scope(engine) as session:
+            tickets = handoff.open_tickets(session)
+        return page(request, "handoffs.html", user, tickets=tickets)
+
+    @app.get("/handoffs/{ticket_id}", response_class=HTMLResponse)
+    async def ticket_page(request: Request, ticket_id: int, user: StaffUser = Depends(current_user)) -> Response:
+        with session_scope(engine) as session:
+            ticket = session.get(HandoffTicket, ticket_id)
+            if ticket is None:
+                raise HTTPException(404, "Không có yêu cầu này.")
+            replies = handoff.replies_of(session, ticket_id)
+        conversation = load_conversations(engine, sender_id=ticket.sender_id).get(ticket.sender_id)
+        return page(request, "ticket.html", user, ticket=ticket, replies=replies, conversation=conversation,
+                    replyable=ticket.channel in handoff.REPLYABLE, error=request.query_params.get("error"))
+
+    @app.post("/handoffs/{ticket_id}/reply")
+    async def ticket_reply(request: Request, ticket_id: int, text: str = Form(""), close: str = Form(""),
+                           csrf: str = Form(""), user: StaffUser = Depends(current_user)) -> Response:
+        check_csrf(request, csrf)
+        with session_scope(engine) as session:
+            ticket = session.get(HandoffTicket, ticket_id)
+            if ticket is None:
+                raise HTTPException(404, "Không có yêu cầu này.")
+            try:
+                handoff.reply(session, engine, ticket, _attached(session, user), text, close=bool(close))
+            except handoff.HandoffError as error:
+                return RedirectResponse(f"/console/handoffs/{ticket_id}?error={quote(str(error))}", status_code=303)
+        return RedirectResponse(f"/console/handoffs/{ticket_id}?sent=1", status_code=303)
+
+    @app.post("/handoffs/{ticket_id}/close")
+    async def ticket_close(request: Request, ticket_id: int, csrf: str = Form(""),
+                           user: StaffUser = Depends(current_user)) -> Response:
+        check_csrf(request, csrf)
+        with session_scope(engine) as session:
+            ticket = session.get(HandoffTicket, ticket_id)
+            if ticket is None:
+                raise HTTPException(404, "Không có yêu cầu này.")
+            handoff.close_ticket(session, ticket, _attached(session, user))
+        return RedirectResponse("/console/handoffs", status_code=303)
+
+    # --- curation ------------------------------------------------------------------------
+    @app.get("/curation", response_class=HTMLResponse)
+    async def curation_page(request: Request, user: StaffUser = Depends(current_user)) -> Response:
+        with session_scope(engine) as session:
+            pending = curation.annotations(session, "pending")
+            approved = curation.annotations(session, "approved")
+        return page(request, "curation.html", user, pending=pending, approved=approved)
+
+    @app.post("/curation/{annotation_id}")
+    async def curation_review(request: Request, annotation_id: int, decision: str = Form(...),
+                              csrf: str = Form(""), user: StaffUser = Depends(current_user)) -> Response:
+        check_csrf(request, csrf)
+        with session_scope(engine) as session:
+            annotation = session.get(Annotation, annotation_id)
+            if annotation is None:
+                raise HTTPException(404, "Không có mục này.")
+            curation.review(session, _attached(session, user), annotation, approve=decision == "approve")
+        return RedirectResponse("/console/curation", status_code=303)
+
+    @app.get("/curation/nlu.yml")
+    async def curation_nlu(user: StaffUser = Depends(current_user)) -> Response:
+        with session_scope(engine) as session:
+            text = curation.nlu_yaml(curation.annotations(session, "approved"))
+        return Response(text, media_type="text/yaml; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="nlu_from_console.yml"'})
+
+    @app.get("/curation/eval.yml")
+    async def curation_eval(user: StaffUser = Depends(current_user)) -> Response:
+        with session_scope(engine) as session:
+            text = curation.eval_yaml(curation.annotations(session, "approved"))
+        return Response(text, media_type="text/yaml; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="eval_from_console.yml"'})
+
+    # --- guides --------------------------------------------------------------------------
+    @app.get("/guides", response_class=HTMLResponse)
+    async def guides(request: Request, user: StaffUser = Depends(current_user)) -> Response:
+        loaded = load_guides(settings.procedures_dir)
+        return page(request, "guides.html", user, guides=sorted(loaded.guides, key=lambda g: g.title),
+                    problems=loaded.problems, today=dt.date.today())
+
+    @app.get("/guides/{code}", response_class=HTMLResponse)
+    async def guide_page(request: Request, code: str, user: StaffUser = Depends(current_user)) -> Response:
+        path = curation.find_guide_file(settings.procedures_dir, code)
+        if path is None:
+            raise HTTPException(404, "Không có hướng dẫn này.")
+        loaded = load_guides(settings.procedures_dir)
+        guide = next(g for g in loaded.guides if g.code == code)
+        return page(request, "guide_edit.html", user, guide=guide, error=None, saved=request.query_params.get("saved"),
+                    text_fields=curation.EDITABLE_TEXT, list_fields=curation.EDITABLE_LISTS)
+
+    @app.post("/guides/{code}")
+    async def guide_save(request: Request, code: str, user: StaffUser = Depends(current_user)) -> Response:
+        form = await request.form()
+        check_csrf(request, str(form.get("csrf") or ""))
+        path = curation.find_guide_file(settings.procedures_dir, code)
+        if path is None:
+            raise HTTPException(404, "Không có hướng dẫn này.")
+        changes: dict[str, Any] = {}
+        for name in curation.EDITABLE_TEXT:
+            if name in form:
+                value = str(form[name]).strip()
+                changes[name] = value or (None if name in ("online_url", "summary") else "")
+        for name in curation.EDITABLE_LISTS:
+            if name in form:
+                changes[name] = [line.strip() for line in str(form[name]).splitlines() if line.strip()]
+        if form.get("status") in ("draft", "published"):
+            changes["status"] = form["status"]
+        with session_scope(engine) as session:
+            try:
+                curation.edit_guide(path, changes, _attached(session, user), session)
+            except curation.CurationError as error:
+                guide = next(g for g in load_guides(settings.procedures_dir).guides if g.code == code)
+                return page(request, "guide_edit.html", user, status_code=400, guide=guide, error=str(error),
+                            saved=None, text_fields=curation.EDITABLE_TEXT, list_fields=curation.EDITABLE_LISTS)
+        _rebuild_index_in_background()
+        return RedirectResponse(f"/console/guides/{quote(code)}?saved=1", status_code=303)
+
+    # --- admin ---------------------------------------------------------------------------
+    @app.get("/admin", response_class=HTMLResponse)
+    async def admin(request: Request, user: StaffUser = Depends(admin_user)) -> Response:
+        with session_scope(engine) as session:
+            users = list(session.scalars(select(StaffUser).order_by(StaffUser.username)))
+            log = list(session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(100)))
+        return page(request, "admin.html", user, users=users, log=log, retention_days=settings.retention_days,
+                    result=request.query_params.get("result"))
+
+    @app.post("/admin/purge")
+    async def purge(request: Request, days: int = Form(...), csrf: str = Form(""),
+                    user: StaffUser = Depends(admin_user)) -> Response:
+        check_csrf(request, csrf)
+        try:
+            counts = retention.delete_older_than(engine, days, actor=user.username)
+        except ValueError as error:
+            raise HTTPException(400, str(error)) from error
+        return RedirectResponse(f"/console/admin?result={quote(_summary(counts))}", status_code=303)
+
+    @app.post("/admin/delete-sender")
+    async def delete_sender(request: Request, sender_id: str = Form(...), csrf: str = Form(""),
+                            user: StaffUser = Depends(admin_user)) -> Response:
+        check_csrf(request, csrf)
+        try:
+            counts = retention.delete_sender(engine, sender_id.strip(), actor=user.username)
+        except ValueError as error:
+            raise HTTPException(400, str(error)) from error
+        return RedirectResponse(f"/console/admin?result={quote(_summary(counts))}", status_code=303)
+
+    return app
+
+
+def _attached(session: Session, user: StaffUser) -> StaffUser:
+    return session.get(StaffUser, user.id) or user
+
+
+def _safe_next(target: str) -> str:
+    """Only paths inside the console (no open redirect)."""
+    return target if target.startswith("/console/") and not target.startswith("//") else "/console/"
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _summary(counts: dict[str, int]) -> str:
+    return f"Đã xoá {sum(counts.values())} bản ghi: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+
+
+def _titles(settings: Settings) -> dict[str, str]:
+    try:
+        return {g.code: g.title for g in load_guides(settings.procedures_dir).guides}
+    except Exception:  # noqa: BLE001 - titles are a convenience
+        return {}
+
+
+def _rebuild_index_in_background() -> None:
+    """Rebuild the search index if the edit made it stale; the action server then swaps it in."""
+    tthc = Path(sys.executable).with_name("tthc")
+    try:
+        subprocess.Popen([str(tthc), "index", "build", "--if-stale"], cwd=REPO_ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError:
+        logger.exception("could not start the index rebuild")

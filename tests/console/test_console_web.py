@@ -1,0 +1,328 @@
+"""The staff console (/console on the web front): login, roles, CSRF, pages, curation,
+handoff replies, exports, retention. The conversations are rows in Rasa's ``events`` table
+format, as the Rasa server writes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+
+from connectors.store import ChannelStore
+from console.db import engine_for, session_scope
+from console.migrate import upgrade
+from console.models import AuditLog, Feedback, HandoffTicket
+from console.store import open_ticket
+from console.users import create_user
+from tthc.settings import Settings
+from web.app import create_app
+
+FIXTURE_GUIDES = Path(__file__).parents[1] / "fixtures" / "guides" / "valid"
+ADMIN_PASSWORD = "mat-khau-quan-tri-1"
+CLERK_PASSWORD = "mat-khau-can-bo-1"
+EVENTS_DDL = (
+    "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, sender_id VARCHAR(255) NOT NULL, "
+    "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), "
+    "data TEXT)"
+)
+
+
+class Events:
+    """Writes conversation events in the shape of Rasa's SQL tracker store."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = engine_for(url)
+        with self.engine.begin() as conn:
+            conn.execute(text(EVENTS_DDL))
+        self.clock = time.time() - 120  # today, a moment ago
+
+    def add(self, sender: str, kind: str, data: dict[str, Any], at: float | None = None,
+            intent: str | None = None, action: str | None = None) -> None:
+        self.clock += 1
+        when = at if at is not None else self.clock
+        with self.engine.begin() as conn:
+            conn.execute(text("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+                              "VALUES (:s, :k, :t, :i, :a, :d)"),
+                         {"s": sender, "k": kind, "t": when, "i": intent, "a": action,
+                          "d": json.dumps({"event": kind, "timestamp": when, **data}, ensure_ascii=False)})
+
+    def user(self, sender: str, message: str, intent: str, confidence: float, channel: str = "web",
+             at: float | None = None) -> None:
+        self.add(sender, "user", {"text": message, "input_channel": channel,
+                                  "parse_data": {"intent": {"name": intent, "confidence": confidence}}},
+                 at=at, intent=intent)
+
+    def bot(self, sender: str, message: str, at: float | None = None) -> None:
+        self.add(sender, "bot", {"text": message, "data": {"buttons": [{"title": "Lệ phí", "payload": "/ask_fee"}]}},
+                 at=at)
+
+    def procedure(self, sender: str, code: str, at: float | None = None) -> None:
+        self.add(sender, "slot", {"name": "procedure_code", "value": code}, at=at)
+
+
+@pytest.fixture()
+def site(tmp_path: Path) -> Iterator[tuple[TestClient, Events, Settings]]:
+    procedures = tmp_path / "procedures"
+    shutil.copytree(FIXTURE_GUIDES, procedures)
+    url = f"sqlite:///{tmp_path / 'tthc.db'}"
+    upgrade(url)
+    events = Events(url)
+    with session_scope(engine_for(url)) as session:
+        create_user(session, "quantri", ADMIN_PASSWORD, "admin")
+        create_user(session, "canbo", CLERK_PASSWORD, "clerk")
+    settings = Settings(database_url=url, procedures_dir=procedures, console_secret_key="test-secret",
+                        rasa_url="http://127.0.0.1:9")
+    with TestClient(create_app(settings), base_url="http://testserver") as client:
+        yield client, events, settings
+
+
+def csrf_of(page: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def login(client: TestClient, username: str, password: str) -> Any:
+    form = client.get("/console/login")
+    return client.post("/console/login", data={"username": username, "password": password,
+                                               "csrf": csrf_of(form.text), "next": "/console/"},
+                       follow_redirects=False)
+
+
+def seed_conversations(events: Events) -> None:
+    events.user("citizen-a", "làm giấy khai sinh cần gì, sđt tôi 0912345678", "ask_documents", 0.93)
+    events.procedure("citizen-a", "1.001193")
+    events.bot("citizen-a", "Dạ, hồ sơ đăng ký khai sinh gồm tờ khai và giấy chứng sinh.")
+    events.user("citizen-b", "cái này là sao <script>alert(1)</script>", "nlu_fallback", 0.21, channel="zalo")
+    events.add("citizen-b", "action", {"name": "action_fallback"}, action="action_fallback")
+    events.bot("citizen-b", "Xin lỗi, tôi chưa hiểu rõ.")
+    events.user("citizen-c", "le phi ket hon bao nhieu", "ask_fee", 0.88, channel="telegram")
+    events.procedure("citizen-c", "1.000894")
+
+
+def test_every_page_needs_a_login(site: tuple[TestClient, Events, Settings]) -> None:
+    client, _, _ = site
+    for path in ("/console/", "/console/conversations", "/console/conversations/x", "/console/handoffs",
+                 "/console/handoffs/1", "/console/curation", "/console/curation/nlu.yml", "/console/guides",
+                 "/console/guides/1.001193", "/console/admin", "/console/export.csv", "/console/export.json"):
+        answer = client.get(path, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/console/login"), path
+    assert client.get("/console/api/badge").status_code == 401
+    for path in ("/console/handoffs/1/reply", "/console/admin/purge", "/console/admin/delete-sender",
+                 "/console/curation/1", "/console/guides/1.001193", "/console/conversations/x/annotate"):
+        assert client.post(path, data={"csrf": "x"}, follow_redirects=False).status_code == 401, path
+
+
+def test_login_checks_the_password_and_the_csrf_token(site: tuple[TestClient, Events, Settings]) -> None:
+    client, _, _ = site
+    wrong = login(client, "quantri", "not-the-password")
+    assert wrong.status_code == 401 and "không đúng" in wrong.text
+    client.get("/console/login")
+    no_token = client.post("/console/login", data={"username": "quantri", "password": ADMIN_PASSWORD})
+    assert no_token.status_code == 403
+    good = login(client, "quantri", ADMIN_PASSWORD)
+    assert good.status_code == 303 and good.headers["location"] == "/console/"
+    home = client.get("/console/")
+    assert home.status_code == 200 and "Tổng quan" in home.text
+    with session_scope(engine_for(site[2].database_url)) as session:
+        actions = [a.action for a in session.scalars(select(AuditLog).order_by(AuditLog.id))]
+    assert "login.failed" in actions and actions[-1] == "login"
+
+
+def test_login_does_not_redirect_outside_the_console(site: tuple[TestClient, Events, Settings]) -> None:
+    client, _, _ = site
+    form = client.get("/console/login")
+    answer = client.post("/console/login", data={"username": "quantri", "password": ADMIN_PASSWORD,
+                                                 "csrf": csrf_of(form.text), "next": "https://evil.example/"},
+                         follow_redirects=False)
+    assert answer.headers["location"] == "/console/"
+
+
+def test_clerks_cannot_open_admin_pages_or_export(site: tuple[TestClient, Events, Settings]) -> None:
+    client, _, _ = site
+    login(client, "canbo", CLERK_PASSWORD)
+    assert client.get("/console/admin").status_code == 403
+    assert client.get("/console/export.csv").status_code == 403
+    token = csrf_of(client.get("/console/").text)
+    assert client.post("/console/admin/purge", data={"days": 1, "csrf": token}).status_code == 403
+    assert client.get("/console/handoffs").status_code == 200  # a clerk's own work
+
+
+def test_a_session_ends_after_the_idle_time(tmp_path: Path, site: tuple[TestClient, Events, Settings]) -> None:
+    _, _, settings = site
+    short = settings.model_copy(update={"console_idle_minutes": 0.001})
+    with TestClient(create_app(short)) as client:
+        login(client, "quantri", ADMIN_PASSWORD)
+        time.sleep(0.2)
+        answer = client.get("/console/", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/console/login")
+
+
+def test_conversations_are_filtered_and_personal_data_masked(site: tuple[TestClient, Events, Settings]) -> None:
+    client, events, settings = site
+    seed_conversations(events)
+    with session_scope(engine_for(settings.database_url)) as session:
+        session.add(Feedback(sender_id="citizen-c", channel="telegram", procedure_code="1.000894", helpful=False))
+    login(client, "canbo", CLERK_PASSWORD)
+
+    def senders(**query: str) -> set[str]:
+        page = client.get("/console/conversations", params=query).text
+        return set(re.findall(r'/console/conversations/(citizen-[a-z])"', page))
+
+    assert senders() == {"citizen-a", "citizen-b", "citizen-c"}
+    assert senders(channel="zalo") == {"citizen-b"}
+    assert senders(low="1") == {"citizen-b"}
+    assert senders(procedure="1.001193") == {"citizen-a"}
+    assert senders(intent="ask_fee") == {"citizen-c"}
+    assert senders(negative="1") == {"citizen-c"}
+    assert senders(q="khai sinh") == {"citizen-a"}
+    today = dt.datetime.now(dt.timezone.utc).date()
+    assert senders(since=today.isoformat()) == {"citizen-a", "citizen-b", "citizen-c"}
+    assert senders(since=(today + dt.timedelta(days=1)).isoformat()) == set()
+    assert senders(until=(today - dt.timedelta(days=3)).isoformat()) == set()
+    page = client.get("/console/conversations").text
+    assert "0912345678" not in page
+
+
+def test_a_transcript_shows_intent_confidence_and_procedure_safely(site: tuple[TestClient, Events, Settings]) -> None:
+    client, events, _ = site
+    seed_conversations(events)
+    login(client, "canbo", CLERK_PASSWORD)
+    page = client.get("/console/conversations/citizen-a").text
+    assert 'class="intent">ask_documents<' in page and "(0.93)" in page
+    assert 'class="procedure">1.001193<' in page and "Đăng ký khai sinh" in page
+    assert "0912345678" not in page and "••78" in page
+    unsafe = client.get("/console/conversations/citizen-b").text
+    assert "<script>alert(1)</script>" not in unsafe
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in unsafe
+    assert "chưa hiểu" in unsafe
+
+
+def test_a_misunderstood_message_is_annotated_reviewed_and_exported(site: tuple[TestClient, Events, Settings]) -> None:
+    client, events, _ = site
+    seed_conversations(events)
+    login(client, "canbo", CLERK_PASSWORD)
+    token = csrf_of(client.get("/console/conversations/citizen-b").text)
+    answer = client.post("/console/conversations/citizen-b/annotate", data={
+        "csrf": token, "text": "lam lai giay khai sinh bi mat, sdt 0987654321", "predicted": "nlu_fallback",
+        "intent": "ask_procedure", "procedure_code": "1.001193"}, follow_redirects=False)
+    assert answer.status_code == 303
+    curation = client.get("/console/curation").text
+    assert "lam lai giay khai sinh bi mat" in curation
+    annotation_id = re.search(r'action="/console/curation/(\d+)"', curation).group(1)
+    client.post(f"/console/curation/{annotation_id}", data={"csrf": token, "decision": "approve"})
+    nlu = yaml.safe_load(client.get("/console/curation/nlu.yml").text)
+    (block,) = nlu["nlu"]
+    assert block["intent"] == "ask_procedure"
+    assert "lam lai giay khai sinh bi mat" in block["examples"] and "0987654321" not in block["examples"]
+    items = yaml.safe_load(client.get("/console/curation/eval.yml").text)
+    assert items[0]["codes"] == ["1.001193"] and items[0]["aspect"] == "general"
+
+
+def test_a_clerk_answers_a_handoff_and_the_reply_is_queued_for_the_citizens_channel(
+        site: tuple[TestClient, Events, Settings]) -> None:
+    client, events, settings = site
+    seed_conversations(events)
+    with session_scope(engine_for(settings.database_url)) as session:
+        ticket_id = open_ticket(session, sender_id="citizen-b", channel="zalo", reason="fallback",
+                                procedure_code=None, last_message="cái này là sao").id
+    login(client, "canbo", CLERK_PASSWORD)
+    assert client.get("/console/api/badge").json() == {"open_tickets": 1}
+    queue = client.get("/console/handoffs").text
+    assert f"/console/handoffs/{ticket_id}" in queue
+    token = csrf_of(client.get(f"/console/handoffs/{ticket_id}").text)
+    answer = client.post(f"/console/handoffs/{ticket_id}/reply", data={
+        "csrf": token, "text": "Dạ, anh/chị mang tờ khai đến bộ phận một cửa phường nhé.", "close": "1"})
+    assert answer.status_code == 200 and "Đã gửi" in answer.text
+    (queued,) = ChannelStore(settings.database_url).all_messages("zalo")
+    assert (queued.recipient, queued.origin, queued.status) == ("citizen-b", "staff", "pending")
+    assert queued.message["text"] == "Dạ, anh/chị mang tờ khai đến bộ phận một cửa phường nhé."
+    with session_scope(engine_for(settings.database_url)) as session:
+        ticket = session.get(HandoffTicket, ticket_id)
+        actions = [a.action for a in session.scalars(select(AuditLog))]
+    assert ticket.status == "closed" and ticket.closed_by is not None
+    assert "ticket.reply" in actions and "ticket.close" in actions
+    assert client.get("/console/api/badge").json() == {"open_tickets": 0}
+    transcript = client.get("/console/conversations/citizen-b").text
+    assert "bộ phận một cửa phường" in transcript  # the staff reply is part of the transcript
+
+
+def test_a_reply_without_csrf_is_refused(site: tuple[TestClient, Events, Settings]) -> None:
+    client, _, settings = site
+    with session_scope(engine_for(settings.database_url)) as session:
+        ticket_id = open_ticket(session, sender_id="s", channel="web", reason="request", procedure_code=None,
+                                last_message="x").id
+    login(client, "canbo", CLERK_PASSWORD)
+    answer = client.post(f"/console/handoffs/{ticket_id}/reply", data={"text": "hi", "csrf": "forged"})
+    assert answer.status_code == 403
+    assert ChannelStore(settings.database_url).all_messages("web") == []
+
+
+def test_a_guide_is_edited_with_the_schemas_validation(site: tuple[TestClient, Events, Settings]) -> None:
+    client, _, settings = site
+    login(client, "canbo", CLERK_PASSWORD)
+    path = settings.procedures_dir / "ho-tich" / "ket-hon-cu.yml"
+    before = path.read_text(encoding="utf-8")
+    token = csrf_of(client.get("/console/guides/1.000894").text)
+    bad = client.post("/console/guides/1.000894", data={"csrf": token, "title": "ab"})
+    assert bad.status_code == 400 and "title" in bad.text
+    assert path.read_text(encoding="utf-8") == before  # unchanged
+    good = client.post("/console/guides/1.000894", data={
+        "csrf": token, "title": "Đăng ký kết hôn", "aliases": "làm giấy kết hôn\ncưới đăng ký\n"})
+    assert good.status_code == 200 and "Đã lưu" in good.text
+    saved = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert saved["aliases"] == ["làm giấy kết hôn", "cưới đăng ký"]
+    assert saved["last_reviewed"] == dt.date.today().isoformat()
+
+
+def test_exports_are_masked(site: tuple[TestClient, Events, Settings]) -> None:
+    client, events, _ = site
+    seed_conversations(events)
+    login(client, "quantri", ADMIN_PASSWORD)
+    csv_text = client.get("/console/export.csv").text
+    assert "citizen-a" in csv_text and "0912345678" not in csv_text and "ask_documents" in csv_text
+    rows = json.loads(client.get("/console/export.json", params={"channel": "web"}).text)
+    assert {r["sender_id"] for r in rows} == {"citizen-a"}
+    assert all("0912345678" not in r["text"] for r in rows)
+
+
+def test_retention_and_deletion_on_request_are_audited(site: tuple[TestClient, Events, Settings]) -> None:
+    client, events, settings = site
+    old = time.time() - 40 * 86400
+    events.user("old-citizen", "hỏi từ lâu", "ask_fee", 0.9, at=old)
+    seed_conversations(events)
+    ChannelStore(settings.database_url).enqueue("zalo", "citizen-b", [{"text": "x"}])
+    login(client, "quantri", ADMIN_PASSWORD)
+    token = csrf_of(client.get("/console/admin").text)
+    purge = client.post("/console/admin/purge", data={"csrf": token, "days": 30})
+    assert purge.status_code == 200 and "Đã xoá" in purge.text
+    delete = client.post("/console/admin/delete-sender", data={"csrf": token, "sender_id": "citizen-b"})
+    assert delete.status_code == 200
+    engine = engine_for(settings.database_url)
+    with engine.connect() as conn:
+        senders = {r[0] for r in conn.execute(text("SELECT DISTINCT sender_id FROM events"))}
+        outbox = conn.execute(text("SELECT COUNT(*) FROM channel_outbox WHERE recipient = 'citizen-b'")).scalar()
+    assert senders == {"citizen-a", "citizen-c"} and outbox == 0
+    with session_scope(engine) as session:
+        actions = [(a.action, a.actor) for a in session.scalars(select(AuditLog))]
+    assert ("retention.purge", "quantri") in actions and ("privacy.delete_sender", "quantri") in actions
+
+
+def test_the_dashboard_counts_messages_by_channel(site: tuple[TestClient, Events, Settings]) -> None:
+    client, events, _ = site
+    seed_conversations(events)
+    login(client, "canbo", CLERK_PASSWORD)
+    page = client.get("/console/", params={"days": 7}).text
+    assert re.search(r'id="total-messages">3<', page)
+    assert "<svg" in page and "zalo" in page and "telegram" in page
+    assert "1.001193" in page  # among the top procedures
