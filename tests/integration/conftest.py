@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.platform_server import FakeTelegram, FakeZalo
-from tests.integration.harness import REPO_ROOT, RASA_PYTHON, Bot, Platforms, Service, free_port
+from tests.integration.harness import REPO_ROOT, RASA_PYTHON, STAFF_CHAT, Bot, Platforms, Service, free_port
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +58,9 @@ def bot(tmp_path_factory: pytest.TempPathFactory, platforms: Platforms) -> Itera
         "TELEGRAM_MODE": "webhook",
         "DELIVERY_POLL_INTERVAL": "0.5",
         "DELIVERY_BACKOFF_BASE": "0.2",
+        # new handoff tickets are announced to this staff Telegram group
+        "STAFF_TELEGRAM_CHAT_ID": STAFF_CHAT,
+        "PUBLIC_URL": "https://tthc.example.gov.vn",
     }
     actions = Service(
         "actions", [sys.executable, "-m", "actions"], env, f"http://127.0.0.1:{action_port}/health", tmp / "actions.log"

@@ -14,6 +14,7 @@ from tests.fakes.platform_server import FakeTelegram, FakeZalo
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
+STAFF_CHAT = "-100777"  # the staff Telegram group of the test bot
 
 
 def free_port() -> int:

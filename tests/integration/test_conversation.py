@@ -7,7 +7,7 @@ import sqlite3
 import httpx
 import pytest
 
-from tests.integration.harness import Bot
+from tests.integration.harness import STAFF_CHAT, Bot
 
 pytestmark = pytest.mark.slow
 
@@ -78,6 +78,12 @@ def test_handoff_opens_a_ticket(bot: Bot) -> None:
     with sqlite3.connect(path) as db:
         rows = list(db.execute("select status, procedure_code from handoff_ticket where sender_id = 'it-handoff'"))
     assert rows == [("open", "1.010038")]
+    # the staff group on Telegram is told, with a link to the ticket in the console
+    telegram = bot.platforms.telegram
+    assert telegram.wait_until(lambda: any("/console/handoffs/" in m.text for m in telegram.sent
+                                           if m.chat_id == STAFF_CHAT), timeout=30)
+    (notice,) = [m.text for m in telegram.sent if m.chat_id == STAFF_CHAT and "tách hộ" in m.text]
+    assert notice.startswith("🔔") and "https://tthc.example.gov.vn/console/handoffs/" in notice
 
 
 def test_feedback_is_stored(bot: Bot) -> None:
