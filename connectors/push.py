@@ -58,6 +58,7 @@ class PushConversations:
         event_key: str,
         domain: Any,
         metadata: dict[str, Any] | None = None,
+        attempt: int = 0,
     ) -> None:
         """One citizen message through the bot; the replies queued; the event marked done."""
         collector = CollectingOutputChannel()
@@ -68,8 +69,15 @@ class PushConversations:
             await asyncio.wait_for(asyncio.shield(task), timeout=get_settings().reply_timeout * 3)
         except asyncio.TimeoutError:
             logger.error("%s: no reply for %s in time", self.channel, sender)
-        except Exception:  # noqa: BLE001 - the citizen must get an answer whatever failed
-            logger.exception("%s: failed to handle a message from %s", self.channel, sender)
+        except Exception:  # noqa: BLE001 - e.g. the conversation store is down: not saved
+            logger.exception("%s: failed to handle a message from %s; it will be processed again",
+                             self.channel, sender)
+            if attempt == 0:  # tell the citizen once; the event stays unprocessed and is retried
+                try:
+                    await self.reply(sender, [{"text": unavailable_text(domain)}], origin="system")
+                except Exception:  # noqa: BLE001 - the database itself may be the problem
+                    logger.exception("%s: could not queue the apology", self.channel)
+            return
         replies = [m for m in collector.messages if m.get("text") or m.get("buttons")]
         if not replies:
             replies = [{"text": unavailable_text(domain)}]

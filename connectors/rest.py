@@ -6,9 +6,13 @@ channel and returns the bot's messages as a JSON list, with three differences:
 - bad requests (not a JSON object, missing or mistyped fields, oversized text) get a
   400 with a clear error instead of a 500;
 - text is NFC-normalised at the entrance;
-- when the bot produced nothing (the action server is down, an action failed, Rasa
-  raised), the citizen gets the polite ``utter_service_unavailable`` message from the
-  domain instead of silence, and the failure is logged.
+- when the bot produced nothing (the action server is down, an action failed, a slow
+  reply), the citizen gets the polite ``utter_service_unavailable`` message from the
+  domain instead of silence, and the failure is logged;
+- when processing raised (e.g. the conversation store is unavailable, so the message was
+  not saved), the answer is 503 with ``Retry-After`` and the polite text: the message was
+  not accepted, and the client sends it again (Rasa's own channel answers 200 and the
+  message is lost).
 """
 
 from __future__ import annotations
@@ -67,12 +71,20 @@ class PoliteRestInput(InputChannel):
             # Shielded: a slow reply is answered politely, but the message keeps being
             # processed and saved; nothing the citizen sent is dropped.
             task = asyncio.ensure_future(on_new_message(message))
+            failed = False
             try:
                 await asyncio.wait_for(asyncio.shield(task), timeout=get_settings().reply_timeout)
             except asyncio.TimeoutError:
                 logger.error("no reply within %ss for sender %s", get_settings().reply_timeout, parsed.sender)
             except Exception:  # noqa: BLE001 - the citizen must get an answer whatever failed
                 logger.exception("failed to handle a message from %s", parsed.sender)
+                failed = True
+            if failed:
+                # Not saved: ask the client to send it again rather than pretend it arrived.
+                return response.json(
+                    [*collector.messages, {"recipient_id": parsed.sender, "text": unavailable_text(domain)}],
+                    status=503, headers={"Retry-After": "5"},
+                )
             if not collector.messages:
                 logger.error("empty reply for sender %s: sending the service-unavailable message", parsed.sender)
                 collector.messages.append({"recipient_id": parsed.sender, "text": unavailable_text(domain)})

@@ -121,7 +121,7 @@ class TelegramInput(InputChannel):
             self.conversations = PushConversations(CHANNEL, store, worker, TelegramRenderer())
         return self.conversations
 
-    async def handle(self, app: Any, on_new_message: OnNewMessage, data: dict[str, Any]) -> None:
+    async def handle(self, app: Any, on_new_message: OnNewMessage, data: dict[str, Any], attempt: int = 0) -> None:
         """One update (already recorded in the inbox) through the bot."""
         conversations = self._runtime(app)
         domain = getattr(getattr(app.ctx, "agent", None), "domain", None)
@@ -138,7 +138,7 @@ class TelegramInput(InputChannel):
             data_key = query.data or ""
             payload = await asyncio.to_thread(conversations.store.choice, CHANNEL, sender, data_key)
             await conversations.converse(on_new_message, sender, payload or data_key, event_key=key,
-                                         domain=domain, metadata={"telegram": "callback_query"})
+                                         domain=domain, metadata={"telegram": "callback_query"}, attempt=attempt)
             return
         message = update.message
         if message is not None and message.chat.type == "private":
@@ -151,7 +151,7 @@ class TelegramInput(InputChannel):
                     await conversations.reply(sender, [{"text": empty_message_text(domain)}])
                 else:
                     await conversations.converse(on_new_message, sender, text, event_key=key, domain=domain,
-                                                 metadata={"telegram": "message"})
+                                                 metadata={"telegram": "message"}, attempt=attempt)
                     return
             else:
                 await conversations.reply(sender, [{"text": unsupported_text(domain)}])
@@ -179,7 +179,7 @@ class TelegramInput(InputChannel):
             conversations = channel._runtime(app)
 
             async def redo(event: InboxEvent) -> None:
-                await channel.handle(app, on_new_message, event.payload)
+                await channel.handle(app, on_new_message, event.payload, attempt=1)
 
             conversations.worker.register(channel.api, redo)
             conversations.worker.start()

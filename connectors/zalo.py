@@ -191,7 +191,7 @@ class ZaloInput(InputChannel):
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
         channel = self
 
-        async def process(app: Any, data: dict[str, Any], key: str) -> None:
+        async def process(app: Any, data: dict[str, Any], key: str, attempt: int = 0) -> None:
             conversations = channel._runtime(app)
             domain = getattr(getattr(app.ctx, "agent", None), "domain", None)
             event = str(data.get("event_name") or "")
@@ -203,7 +203,7 @@ class ZaloInput(InputChannel):
                 else:
                     text = await conversations.text_for(sender, text)
                     await conversations.converse(on_new_message, sender, text, event_key=key, domain=domain,
-                                                 metadata={"zalo_event": event})
+                                                 metadata={"zalo_event": event}, attempt=attempt)
                     return
             elif event == "follow":
                 await conversations.reply(sender, [greet_message(domain)])
@@ -217,7 +217,7 @@ class ZaloInput(InputChannel):
             assert channel.api is not None
 
             async def redo(event: InboxEvent) -> None:
-                await process(app, event.payload, event.key)
+                await process(app, event.payload, event.key, attempt=1)
 
             conversations.worker.register(channel.api, redo)
             conversations.worker.start()

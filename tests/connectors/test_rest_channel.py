@@ -198,7 +198,8 @@ def test_an_agent_without_a_domain_gives_the_built_in_sentence() -> None:
     assert response.json() == [{"recipient_id": "u1", "text": FALLBACK_UNAVAILABLE}]
 
 
-def test_a_failing_bot_gives_the_polite_text_with_status_200(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_bot_gives_the_polite_text_with_503_so_the_client_resends(
+        caplog: pytest.LogCaptureFixture) -> None:
     async def failing(message: UserMessage) -> None:
         raise RuntimeError("action server unreachable")
 
@@ -208,7 +209,7 @@ def test_a_failing_bot_gives_the_polite_text_with_status_200(caplog: pytest.LogC
 
     with caplog.at_level("ERROR", logger="connectors.rest"):
         response = asyncio.run(scenario())
-    assert response.status_code == 200
+    assert response.status_code == 503 and response.headers["retry-after"] == "5"
     assert response.json() == [{"recipient_id": "u2", "text": DOMAIN_TEXT}]
     assert "action server unreachable" in caplog.text
 
@@ -223,8 +224,9 @@ def test_replies_sent_before_a_failure_are_kept() -> None:
             return await post_json(client, {"sender": "u", "message": "x"})
 
     response = asyncio.run(scenario())
-    assert response.status_code == 200
-    assert response.json() == [{"recipient_id": "u", "text": "Dạ, em tra cứu:"}]
+    assert response.status_code == 503
+    assert response.json() == [{"recipient_id": "u", "text": "Dạ, em tra cứu:"},
+                               {"recipient_id": "u", "text": DOMAIN_TEXT}]
 
 
 def test_a_slow_bot_is_answered_politely_and_still_finishes(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -268,6 +268,8 @@ def test_when_the_bot_fails_the_citizen_still_gets_a_polite_answer(zalo: FakeZal
 
     asyncio.run(scenario())
     assert zalo.texts_to("user-10") == ["Hệ thống đang bảo trì, anh/chị thử lại sau."]
+    # not saved by the bot: the event stays unprocessed, to be processed again later
+    assert [e.key for e in shared_store(get_settings().database_url).unprocessed("zalo")] == ["f1"]
 
 
 def test_an_event_accepted_but_never_processed_is_processed_later(zalo: FakeZalo) -> None:
