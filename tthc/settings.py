@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     database_url: str = f"sqlite:///{REPO_ROOT / 'build' / 'tthc.db'}"
 
+    # Web chat widget (defaults; a city's <script> tag can override them with data- attributes)
+    widget_city_name: str = ""
+    widget_color: str = "#b3261e"
+    widget_logo_url: str = ""
+    privacy_url: str = ""  # the city's personal-data notice, linked from the widget
+    widget_allowed_origins: list[str] = ["*"]  # sites allowed to call /api/* from a browser
+
     # Staff console (/console on the web front)
     console_secret_key: str | None = Field(
         default=None,

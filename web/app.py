@@ -1,24 +1,32 @@
-"""``create_app(settings)``: the web front.
+"""``create_app(settings)``: the web front (port 8000).
 
-- ``/``: the chat demo page, talking to the bot through ``/api/chat``;
-- ``/api/chat``: forwards ``{"sender", "message"}`` to Rasa's REST channel and returns
-  its replies (so the page needs no cross-origin access to Rasa);
+- ``/``: a demo city page with the chat widget embedded by one ``<script>`` tag;
+- ``/chat``: the chat as a full page (for a link or a QR code);
+- ``/widget.js`` and ``/widget/config.json``: the embeddable widget and its defaults;
+- ``/api/chat``: the widget's messages, forwarded to the Rasa server's web channel;
+- ``/api/updates``: messages that reach a web user later (staff replies), from the same channel;
+- ``/console/``: the staff console;
 - ``/healthz``: liveness.
+
+The widget calls ``/api/*`` from the city's own site, so those answer CORS requests from
+``WIDGET_ALLOWED_ORIGINS``.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
 from console.web import create_console
 from tthc.settings import Settings, get_settings
 
 STATIC = Path(__file__).parent / "static"
-
+MAX_BODY_BYTES = 64 * 1024
 
 UNAVAILABLE = "Xin lỗi anh/chị, trợ lý đang khởi động lại. Anh/chị vui lòng thử lại sau ít phút."
 
@@ -30,11 +38,32 @@ def unavailable(status: int) -> JSONResponse:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="Trợ lý thủ tục hành chính", docs_url=None, redoc_url=None)
+    app = FastAPI(title="Trợ lý thủ tục hành chính", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.widget_allowed_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["content-type"],
+        allow_credentials=False,
+    )
 
     @app.get("/", include_in_schema=False)
+    async def demo_page() -> FileResponse:
+        return FileResponse(STATIC / "demo.html", media_type="text/html; charset=utf-8")
+
+    @app.get("/chat", include_in_schema=False)
     async def chat_page() -> FileResponse:
         return FileResponse(STATIC / "chat.html", media_type="text/html; charset=utf-8")
+
+    @app.get("/widget.js", include_in_schema=False)
+    async def widget() -> FileResponse:
+        return FileResponse(STATIC / "widget.js", media_type="application/javascript; charset=utf-8",
+                            headers={"Cache-Control": "public, max-age=300"})
+
+    @app.get("/widget/config.json")
+    async def widget_config() -> dict[str, str]:
+        return {"city_name": settings.widget_city_name, "color": settings.widget_color,
+                "logo_url": settings.widget_logo_url, "privacy_url": settings.privacy_url}
 
     @app.get("/healthz")
     async def health() -> dict[str, str]:
@@ -43,20 +72,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post("/api/chat")
     async def chat(request: Request) -> JSONResponse:
         body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return JSONResponse({"error": f"the body must be at most {MAX_BODY_BYTES} bytes"}, status_code=400)
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return JSONResponse({"error": "the body must be UTF-8 JSON"}, status_code=400)
+        if not isinstance(data, dict):
+            return JSONResponse({"error": "the body must be a JSON object"}, status_code=400)
         try:
             async with httpx.AsyncClient(timeout=30) as client:
-                upstream = await client.post(
-                    f"{settings.rasa_url}/webhooks/rest/webhook",
-                    content=body,
-                    headers={"content-type": "application/json"},
-                )
+                upstream = await client.post(f"{settings.rasa_url}/webhooks/web/webhook", content=body,
+                                             headers={"content-type": "application/json"})
         except httpx.HTTPError:
             return unavailable(503)
         try:
             replies = upstream.json() if upstream.content else []
         except ValueError:  # an HTML error page from a proxy, a crash page...
             return unavailable(502)
-        return JSONResponse(replies, status_code=upstream.status_code)
+        headers = {"Retry-After": upstream.headers["retry-after"]} if "retry-after" in upstream.headers else None
+        return JSONResponse(replies, status_code=upstream.status_code, headers=headers)
+
+    @app.get("/api/updates")
+    async def updates(sender: str = "", after: str = "0") -> JSONResponse:
+        try:
+            async with httpx.AsyncClient(timeout=15) as client:
+                upstream = await client.get(f"{settings.rasa_url}/webhooks/web/updates",
+                                            params={"sender": sender, "after": after})
+            return JSONResponse(upstream.json(), status_code=upstream.status_code)
+        except (httpx.HTTPError, ValueError):
+            return JSONResponse({"error": "temporarily unavailable"}, status_code=503, headers={"Retry-After": "10"})
 
     @app.get("/console", include_in_schema=False)
     async def console_root() -> RedirectResponse:

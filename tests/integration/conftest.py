@@ -30,12 +30,12 @@ def bot(tmp_path_factory: pytest.TempPathFactory, platforms: Platforms) -> Itera
         pytest.skip("needs the search index: run `make test`")
     tmp = tmp_path_factory.mktemp("bot")
     rasa_port, action_port = free_port(), free_port()
-    database_url = f"sqlite:///{tmp / 'staff.db'}"
-    tracker_url = f"sqlite:///{tmp / 'tracker.db'}"
+    # one database for everything, as by default: conversations, channel queues, console data
+    database_url = f"sqlite:///{tmp / 'tthc.db'}"
+    tracker_url = database_url
     env = {
         **os.environ,
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
-        "TRACKER_STORE_URL": tracker_url,
         "DATABASE_URL": database_url,
         "RASA_PORT": str(rasa_port),
         "RASA_INTERFACE": "127.0.0.1",
@@ -73,3 +73,37 @@ def bot(tmp_path_factory: pytest.TempPathFactory, platforms: Platforms) -> Itera
     yield Bot(rasa, actions, f"http://127.0.0.1:{rasa_port}", database_url, tracker_url, platforms)
     rasa.stop()
     actions.stop()
+
+
+@pytest.fixture(scope="session")
+def web_front(bot: Bot, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The web front (widget, console) on a free port, in front of the test bot."""
+    port = free_port()
+    env = {**os.environ, "RASA_URL": bot.rasa_url, "DATABASE_URL": bot.database_url, "WEB_HOST": "127.0.0.1",
+           "WEB_PORT": str(port), "CONSOLE_SECRET_KEY": "integration-secret", "HF_HUB_OFFLINE": "1"}
+    web = Service("web", [sys.executable, "-m", "web"], env, f"http://127.0.0.1:{port}/healthz",
+                  tmp_path_factory.mktemp("web") / "web.log")
+    web.start()
+    yield f"http://127.0.0.1:{port}"
+    web.stop()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium, headless, driven by Playwright (its own browser download is not used)."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: .ci/run installs Debian's chromium package")
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"])
+        yield chromium
+        chromium.close()

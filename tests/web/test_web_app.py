@@ -1,5 +1,5 @@
-"""The web front: chat page, health, and /api/chat forwarding to Rasa's REST webhook
-(a tiny local HTTP server stands in for Rasa)."""
+"""The web front: demo page, widget, health, and /api/chat and /api/updates forwarding to
+the Rasa server's web channel (a tiny local HTTP server stands in for Rasa)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,16 @@ def rasa() -> Iterator[FakeRasa]:
     fake = FakeRasa(url="")
 
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            fake.requests.append({"path": self.path, "content_type": None, "body": b""})
+            body = json.dumps({"messages": [{"id": 7, "text": "Cán bộ: đã nhận", "buttons": [],
+                                             "origin": "staff"}], "last_id": 7}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             fake.requests.append(
@@ -71,20 +81,68 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture(autouse=True)
+def database(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The console mounted on the web front gets its own database."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'tthc.db'}")
+
+
 def client_for(rasa_url: str, **kwargs: Any) -> TestClient:
     settings = Settings(_env_file=None, rasa_url=rasa_url)  # type: ignore[call-arg]
     return TestClient(create_app(settings), **kwargs)
 
 
-def test_root_serves_the_chat_page() -> None:
+def test_root_is_a_demo_page_embedding_the_widget_with_one_tag() -> None:
     with client_for(f"http://127.0.0.1:{closed_port()}") as client:
         response = client.get("/")
+        full_page = client.get("/chat")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "charset=utf-8" in response.headers["content-type"]
     assert response.text.lstrip().lower().startswith("<!doctype html>")
-    assert "Trợ lý thủ tục hành chính" in response.text
-    assert "/api/chat" in response.text
+    assert response.text.count('<script src="/widget.js"') == 1
+    assert '<script src="/widget.js" data-open="true"' in full_page.text
+
+
+def test_the_widget_and_its_configuration_are_served() -> None:
+    settings = Settings(_env_file=None, rasa_url="http://127.0.0.1:9", widget_city_name="UBND phường Hải Châu",  # type: ignore[call-arg]
+                        widget_color="#004a99", privacy_url="https://example.gov.vn/bao-mat")
+    with TestClient(create_app(settings)) as client:
+        script = client.get("/widget.js")
+        config = client.get("/widget/config.json").json()
+    assert script.status_code == 200 and script.headers["content-type"].startswith("application/javascript")
+    assert "attachShadow" in script.text and "/api/chat" in script.text and "/api/updates" in script.text
+    assert "innerHTML" not in script.text  # message text is only ever inserted as text
+    assert config == {"city_name": "UBND phường Hải Châu", "color": "#004a99", "logo_url": "",
+                      "privacy_url": "https://example.gov.vn/bao-mat"}
+
+
+def test_the_api_answers_cross_origin_requests_from_allowed_sites(rasa: FakeRasa) -> None:
+    settings = Settings(_env_file=None, rasa_url=rasa.url, widget_allowed_origins=["https://phuong.example.vn"])  # type: ignore[call-arg]
+    with TestClient(create_app(settings)) as client:
+        allowed = client.options("/api/chat", headers={"Origin": "https://phuong.example.vn",
+                                                       "Access-Control-Request-Method": "POST",
+                                                       "Access-Control-Request-Headers": "content-type"})
+        other = client.options("/api/chat", headers={"Origin": "https://evil.example",
+                                                     "Access-Control-Request-Method": "POST"})
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://phuong.example.vn"
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_updates_are_fetched_from_the_web_channel(rasa: FakeRasa) -> None:
+    with client_for(rasa.url) as client:
+        response = client.get("/api/updates", params={"sender": "web-1", "after": "3"})
+    assert response.status_code == 200 and response.json()["last_id"] == 7
+    assert rasa.requests[0]["path"] == "/webhooks/web/updates?sender=web-1&after=3"
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1]", b"\xff", b"{" + b" " * 70000 + b"}"])
+def test_bad_bodies_are_refused_before_reaching_rasa(rasa: FakeRasa, body: bytes) -> None:
+    with client_for(rasa.url) as client:
+        response = client.post("/api/chat", content=body)
+    assert response.status_code == 400 and "error" in response.json()
+    assert rasa.requests == []
 
 
 def test_healthz() -> None:
@@ -100,7 +158,7 @@ def test_chat_forwards_to_rasa_and_returns_its_replies(rasa: FakeRasa) -> None:
     assert response.status_code == 200
     assert response.json() == REPLIES
     (request,) = rasa.requests
-    assert request["path"] == "/webhooks/rest/webhook"
+    assert request["path"] == "/webhooks/web/webhook"
     assert request["content_type"] == "application/json"
     assert json.loads(request["body"]) == message
 
@@ -121,6 +179,13 @@ def test_chat_keeps_rasa_status_and_empty_replies(rasa: FakeRasa) -> None:
         rasa.status, rasa.body = 200, b""
         response = client.post("/api/chat", json={"sender": "u1", "message": "x"})
         assert response.status_code == 200 and response.json() == []
+
+
+def test_a_503_from_rasa_is_passed_on(rasa: FakeRasa) -> None:
+    rasa.status, rasa.body = 503, json.dumps([{"text": "Hệ thống đang bận"}], ensure_ascii=False).encode()
+    with client_for(rasa.url) as client:
+        response = client.post("/api/chat", json={"sender": "u1", "message": "x"})
+    assert response.status_code == 503 and response.json() == [{"text": "Hệ thống đang bận"}]
 
 
 def test_chat_when_rasa_is_unreachable_is_503_with_retry_after() -> None:

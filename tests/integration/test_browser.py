@@ -1,0 +1,181 @@
+"""The web widget and the staff console in a real headless Chromium, against the running bot."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from console.db import engine_for, session_scope
+from console.users import create_user
+from tests.integration.harness import Bot
+
+pytestmark = pytest.mark.slow
+
+TIMEOUT = 60_000  # ms: a first answer can take a few seconds on 2 cores
+
+
+@pytest.fixture()
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(locale="vi-VN")
+    ctx.set_default_timeout(TIMEOUT)
+    yield ctx
+    ctx.close()
+
+
+def widget(page: Page) -> Any:
+    """The widget's shadow root, through Playwright's shadow-piercing locators."""
+    return page.locator("#tthc-widget")
+
+
+def open_and_accept(page: Page, web_front: str) -> None:
+    page.goto(web_front + "/")
+    w = widget(page)
+    w.get_by_role("button", name="Mở trợ lý thủ tục hành chính").click()
+    w.get_by_role("button", name="Đồng ý và bắt đầu").click()
+
+
+def ask(page: Page, text: str) -> None:
+    box = widget(page).get_by_role("textbox", name="Câu hỏi của anh/chị")
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_ask_click_a_button_reload_and_keep_the_history(context: BrowserContext, web_front: str) -> None:
+    page = context.new_page()
+    open_and_accept(page, web_front)
+    w = widget(page)
+    ask(page, "làm giấy khai sinh cần giấy tờ gì")
+    expect(w.locator(".msg.bot").first).to_contain_text("khai sinh")
+    buttons = w.locator(".buttons button")
+    expect(buttons.first).to_be_visible()
+    answers_before = w.locator(".msg.bot").count()
+    fee = w.locator(".buttons button", has_text=re.compile("Lệ phí"))
+    fee.first.click()
+    expect(w.locator(".msg.user").last).to_contain_text("Lệ phí")
+    expect(w.locator(".msg.bot")).to_have_count(answers_before + 2, timeout=TIMEOUT)  # answer + feedback question
+    history = w.locator(".msg").all_inner_texts()
+    page.reload()
+    w = widget(page)
+    expect(w.locator(".msg")).to_have_count(len(history))
+    assert w.locator(".msg").all_inner_texts() == history
+    expect(w.get_by_role("textbox", name="Câu hỏi của anh/chị")).to_be_enabled()  # consent remembered
+
+
+def test_the_privacy_notice_comes_before_the_first_message(context: BrowserContext, web_front: str) -> None:
+    page = context.new_page()
+    page.goto(web_front + "/")
+    w = widget(page)
+    w.get_by_role("button", name="Mở trợ lý thủ tục hành chính").click()
+    expect(w.locator(".notice")).to_contain_text("13/2023/NĐ-CP")
+    expect(w.get_by_role("textbox", name="Câu hỏi của anh/chị")).to_be_disabled()
+
+
+def test_a_message_typed_offline_is_kept_and_sent_when_back_online(context: BrowserContext, web_front: str) -> None:
+    page = context.new_page()
+    open_and_accept(page, web_front)
+    w = widget(page)
+    context.set_offline(True)
+    ask(page, "đăng ký tạm trú cần gì")
+    expect(w.locator("[data-pending]")).to_have_count(1)
+    expect(w.locator(".status")).to_contain_text("Mất kết nối")
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(w.locator("[data-pending]")).to_have_count(0)
+    expect(w.locator(".msg.bot").first).to_contain_text("tạm trú")
+
+
+def test_a_pending_message_survives_a_reload_while_the_server_is_unreachable(
+        context: BrowserContext, web_front: str) -> None:
+    page = context.new_page()
+    open_and_accept(page, web_front)
+    page.route("**/api/chat", lambda route: route.abort("connectionrefused"))
+    ask(page, "làm hộ chiếu ở đâu")
+    expect(widget(page).locator("[data-pending]")).to_have_count(1)
+    page.reload()
+    expect(widget(page).locator("[data-pending]")).to_have_count(1)
+    page.unroute("**/api/chat")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(widget(page).locator("[data-pending]")).to_have_count(0)
+    expect(widget(page).locator(".msg.bot").first).to_contain_text("hộ chiếu")
+
+
+def test_keyboard_only_and_a_phone_sized_screen(browser: Browser, web_front: str) -> None:
+    ctx = browser.new_context(viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True)
+    ctx.set_default_timeout(TIMEOUT)
+    page = ctx.new_page()
+    page.goto(web_front + "/")
+    launcher = widget(page).get_by_role("button", name="Mở trợ lý thủ tục hành chính")
+    launcher.focus()
+    page.keyboard.press("Enter")
+    panel = widget(page).get_by_role("dialog")
+    expect(panel).to_be_visible()
+    box = panel.bounding_box()
+    assert box is not None and box["width"] >= 370 and box["height"] >= 600  # full screen on a phone
+    page.keyboard.press("Enter")  # the focused "agree" button
+    page.keyboard.type("lệ phí làm căn cước")
+    page.keyboard.press("Enter")
+    expect(widget(page).locator(".msg.bot").first).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    ctx.close()
+
+
+def test_message_text_is_shown_as_text(context: BrowserContext, web_front: str) -> None:
+    page = context.new_page()
+    open_and_accept(page, web_front)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    ask(page, '<img src=x onerror="alert(1)"><script>alert(2)</script>')
+    w = widget(page)
+    expect(w.locator(".msg.user").first).to_contain_text("<img src=x")
+    expect(w.locator(".msg.bot").first).to_be_visible()
+    assert w.locator(".msg img, .msg script").count() == 0
+    assert dialogs == []
+
+
+def test_staff_answer_a_handoff_in_the_console_and_the_citizen_sees_it(
+        context: BrowserContext, browser: Browser, bot: Bot, web_front: str) -> None:
+    with session_scope(engine_for(bot.database_url)) as session:
+        create_user(session, "canbo-trinh-duyet", "mat-khau-kiem-thu", "clerk")
+    citizen = context.new_page()
+    open_and_accept(citizen, web_front)
+    ask(citizen, "thủ tục tách hộ khẩu cần gì")
+    expect(widget(citizen).locator(".msg.bot").first).to_be_visible()
+    ask(citizen, "cho tôi gặp cán bộ")
+    expect(widget(citizen).locator(".msg.bot").last).to_contain_text("cán bộ")
+
+    staff_ctx = browser.new_context(locale="vi-VN")
+    staff_ctx.set_default_timeout(TIMEOUT)
+    staff = staff_ctx.new_page()
+    staff.goto(web_front + "/console/")
+    expect(staff).to_have_url(re.compile("/console/login"))
+    staff.get_by_label("Tên đăng nhập").fill("canbo-trinh-duyet")
+    staff.get_by_label("Mật khẩu").fill("mat-khau-kiem-thu")
+    staff.get_by_role("button", name="Đăng nhập").click()
+    expect(staff.get_by_role("heading", name=re.compile("Tổng quan"))).to_be_visible()
+
+    # filter the conversations, open the transcript
+    staff.get_by_role("link", name="Hội thoại").click()
+    staff.get_by_label("Kênh").select_option("web")
+    staff.get_by_label("Tìm trong nội dung").fill("tách hộ")
+    staff.get_by_role("button", name="Lọc").click()
+    expect(staff.locator("#count")).to_contain_text("1 cuộc trò chuyện")
+    staff.locator("table tbody a").first.click()
+    expect(staff.locator("#transcript")).to_contain_text("tách hộ khẩu")
+    expect(staff.locator("#transcript .intent").first).to_be_visible()
+
+    # answer the handoff
+    staff.get_by_role("link", name=re.compile("Cần hỗ trợ")).click()
+    staff.locator("table tbody a").last.click()
+    staff.get_by_label(re.compile("Trả lời người dân")).fill(
+        "Dạ, anh/chị mang sổ hộ khẩu cũ và tờ khai đến bộ phận một cửa phường nhé.")
+    staff.get_by_role("button", name="Gửi trả lời").click()
+    expect(staff.get_by_role("status")).to_contain_text("Đã gửi")
+    staff_ctx.close()
+
+    # the citizen's widget fetches it
+    expect(widget(citizen).locator(".msg.staff")).to_contain_text("bộ phận một cửa phường", timeout=TIMEOUT)
