@@ -75,7 +75,9 @@ model: $(VENV_RASA)/.installed
 run: install index model
 	@mkdir -p build
 	@echo ""
-	@echo "  Chat demo page:   http://localhost:8000/"
+	@echo "  Chat demo page:   http://localhost:8000/   (a city page with the widget; full page: /chat)"
+	@echo "  Widget to embed:  <script src=\"http://localhost:8000/widget.js\" defer></script>"
+	@echo "  Staff console:    http://localhost:8000/console/   (first: .venv/bin/tthc admin create-user NAME)"
 	@echo "  Rasa REST API:    POST http://localhost:5005/webhooks/rest/webhook  {\"sender\": \"...\", \"message\": \"...\"}"
 	@echo "  Action server:    http://localhost:5055/health"
 	@echo "  Ctrl-C stops everything."
