@@ -166,3 +166,21 @@ def test_engine_for_is_cached_by_url(url: str, tmp_path: Path) -> None:
     assert engine_for(url) is engine_for(url)
     other = f"sqlite:///{tmp_path / 'other.db'}"
     assert engine_for(other) is not engine_for(url)
+
+
+def _upgrade_in_a_process(url: str) -> None:
+    upgrade(url)
+
+
+def test_services_starting_together_can_all_migrate_a_fresh_database(tmp_path: Path) -> None:
+    import multiprocessing  # noqa: PLC0415
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    processes = [multiprocessing.get_context("spawn").Process(target=_upgrade_in_a_process, args=(url,))
+                 for _ in range(3)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    assert [p.exitcode for p in processes] == [0, 0, 0]
+    assert TABLES <= set(inspect(engine_for(url)).get_table_names())
