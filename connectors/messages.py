@@ -106,3 +106,11 @@ def greet_message(domain: Any) -> dict[str, Any]:
 def clean_text(text: str) -> str:
     """NFC, without control characters, at most ``MAX_MESSAGE_CHARS`` characters."""
     return _strip_controls(nfc(text))[:MAX_MESSAGE_CHARS]
+
+
+FALLBACK_TOO_FAST = "Anh/chị gửi tin nhắn hơi nhanh. Anh/chị vui lòng chờ ít giây rồi gửi tiếp ạ."
+
+
+def too_fast_text(domain: Any) -> str:
+    """The domain's ``utter_too_many_messages``: a sender over the rate limit."""
+    return response_text(domain, "utter_too_many_messages", FALLBACK_TOO_FAST)

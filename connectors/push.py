@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,7 +19,8 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from connectors.delivery import DeliveryWorker
 from connectors.formats import Renderer, queue_messages
-from connectors.messages import unavailable_text
+from connectors.messages import too_fast_text, unavailable_text
+from connectors.ratelimit import RateLimiter
 from connectors.render import choice_text_key
 from connectors.settings import get_settings
 from connectors.store import ChannelStore
@@ -37,12 +39,32 @@ class PushConversations:
         self.worker = worker
         self.renderer = renderer
         self._tasks: set[asyncio.Task[None]] = set()
+        self._last_task: dict[str, asyncio.Task[None]] = {}
+        self._warned: dict[str, float] = {}  # sender -> when last told to slow down
+        settings = get_settings()
+        self.limiter = RateLimiter(settings.rate_limit_messages, settings.rate_limit_window)
 
-    def in_background(self, coroutine: Awaitable[None]) -> None:
-        """Run a coroutine after the webhook has answered (a reference is kept until done)."""
-        task = asyncio.ensure_future(coroutine)
+    def in_background(self, coroutine: Awaitable[None], sender: str = "") -> None:
+        """Run a coroutine after the webhook has answered (a reference is kept until done).
+
+        One sender's messages are handled one after the other, in the order they came."""
+        previous = self._last_task.get(sender)
+
+        async def in_turn() -> None:
+            if previous is not None and not previous.done():
+                await asyncio.gather(previous, return_exceptions=True)
+            await coroutine
+
+        task = asyncio.ensure_future(in_turn())
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._last_task[sender] = task
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._tasks.discard(finished)
+            if self._last_task.get(sender) is finished:
+                del self._last_task[sender]
+
+        task.add_done_callback(done)
 
     async def drain(self) -> None:
         """Wait for the messages being processed (tests, shutdown)."""
@@ -60,7 +82,19 @@ class PushConversations:
         metadata: dict[str, Any] | None = None,
         attempt: int = 0,
     ) -> None:
-        """One citizen message through the bot; the replies queued; the event marked done."""
+        """One citizen message through the bot; the replies queued; the event marked done.
+
+        A sender over the rate limit is told (once per window) to slow down; the event is
+        deferred, not dropped: it is processed when the sender may send again."""
+        settings = get_settings()
+        wait = self.limiter.wait_time(sender)
+        if wait:
+            await asyncio.to_thread(self.store.defer, self.channel, event_key, wait + 1)
+            now = time.monotonic()
+            if now - self._warned.get(sender, -1e9) > settings.rate_limit_window:
+                self._warned[sender] = now
+                await self.reply(sender, [{"text": too_fast_text(domain)}], origin="system")
+            return
         collector = CollectingOutputChannel()
         message = UserMessage(text, collector, sender, input_channel=self.channel,
                               message_id=f"{self.channel}-{event_key}", metadata=metadata or {})

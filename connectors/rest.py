@@ -5,6 +5,8 @@ channel and returns the bot's messages as a JSON list, with three differences:
 
 - bad requests (not a JSON object, missing or mistyped fields, oversized text) get a
   400 with a clear error instead of a 500;
+- a sender over the rate limit gets 429 with ``Retry-After`` and a polite text (the
+  message is not processed; the widget keeps it and sends it again);
 - text is NFC-normalised at the entrance;
 - when the bot produced nothing (the action server is down, an action failed, a slow
   reply), the citizen gets the polite ``utter_service_unavailable`` message from the
@@ -28,7 +30,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.messages import empty_message_text, parse_rest_body, unavailable_text
+from connectors.messages import empty_message_text, parse_rest_body, too_fast_text, unavailable_text
+from connectors.ratelimit import RateLimiter
 from connectors.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -40,6 +43,14 @@ class PoliteRestInput(InputChannel):
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """This channel's per-sender rate limit (from the settings)."""
+        if getattr(self, "_limiter", None) is None:
+            settings = get_settings()
+            self._limiter = RateLimiter(settings.rate_limit_messages, settings.rate_limit_window)
+        return self._limiter
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         module = inspect.getmodule(self)
@@ -56,6 +67,11 @@ class PoliteRestInput(InputChannel):
                 return response.json({"error": parsed}, status=400)
             agent = getattr(request.app.ctx, "agent", None)
             domain = agent.domain if agent else None
+            wait = self.limiter.wait_time(parsed.sender)
+            if wait:
+                logger.warning("rate limit: %s on %s must wait %.1fs", parsed.sender, self.name(), wait)
+                return response.json([{"recipient_id": parsed.sender, "text": too_fast_text(domain)}],
+                                     status=429, headers={"Retry-After": str(max(1, round(wait)))})
             if not parsed.text.strip():
                 # Nothing to understand: ask for a question without involving the bot.
                 logger.info("empty message from %s", parsed.sender)

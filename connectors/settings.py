@@ -37,6 +37,10 @@ class RasaSettings(BaseSettings):
     # How long the polite REST channel waits for the bot before apologising (seconds).
     reply_timeout: float = 20.0
 
+    # --- per-sender rate limit, on every channel (0 turns it off) ---
+    rate_limit_messages: int = Field(20, description="Messages one sender may send per window.")
+    rate_limit_window: float = Field(60.0, description="The window, in seconds.")
+
     # --- delivery of replies on Zalo and Telegram (the outbox) ---
     delivery_poll_interval: float = Field(2.0, description="Seconds between outbox scans.")
     delivery_backoff_base: float = Field(2.0, description="First wait after a failed send (doubles).")

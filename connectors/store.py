@@ -161,6 +161,12 @@ class ChannelStore:
                 .values(status="processed", processed_at=time.time())
             )
 
+    def defer(self, channel: str, key: str, seconds: float) -> None:
+        """Leave an accepted event for later: it is handed out again after ``seconds``."""
+        with self.engine.begin() as conn:
+            conn.execute(inbox.update().where(inbox.c.channel == channel, inbox.c.event_key == key)
+                         .values(lease_until=time.time() + seconds))
+
     def unprocessed(self, channel: str) -> list[InboxEvent]:
         """Events accepted and not processed (yet)."""
         with self.engine.connect() as conn:

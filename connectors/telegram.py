@@ -225,7 +225,10 @@ class TelegramInput(InputChannel):
                 logger.exception("could not record a Telegram update")
                 return response.json({"error": "temporarily unavailable"}, status=503, headers={"Retry-After": "5"})
             if accepted:
-                channel._runtime(request.app).in_background(channel.handle(request.app, on_new_message, data))
+                chat = (data.get("message") or data.get("callback_query") or {})
+                sender = str((chat.get("chat") or chat.get("from") or {}).get("id", "")) if isinstance(chat, dict) else ""
+                channel._runtime(request.app).in_background(channel.handle(request.app, on_new_message, data),
+                                                            sender=sender)
             return response.json({"status": "accepted" if accepted else "duplicate"})
 
         return webhook

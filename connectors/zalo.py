@@ -270,7 +270,7 @@ class ZaloInput(InputChannel):
                 return response.json({"error": "temporarily unavailable"}, status=503, headers={"Retry-After": "5"})
             if not accepted:
                 return response.json({"status": "duplicate"})
-            conversations.in_background(process(request.app, data, key))
+            conversations.in_background(process(request.app, data, key), sender=str(sender_id))
             return response.json({"status": "accepted"})
 
         return webhook

@@ -1,0 +1,99 @@
+"""connectors.ratelimit and the rate limit on the channels."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sanic import Sanic
+
+from connectors.ratelimit import RateLimiter
+from connectors.rest import PoliteRestInput
+from connectors.settings import get_settings
+from connectors.store import shared_store
+from connectors.zalo import ZaloInput, signature
+from tests.connectors.channel_app import Recorder, agent_with, serve
+from tests.fakes.platform_server import FakeZalo, zalo_event
+
+pytestmark = pytest.mark.rasa
+
+
+def test_a_sender_may_send_the_limit_then_waits_for_the_window() -> None:
+    limiter = RateLimiter(limit=3, window=10)
+    assert [limiter.wait_time("a", now=t) for t in (0, 1, 2)] == [0, 0, 0]
+    assert limiter.wait_time("a", now=3) == pytest.approx(7)  # the first hit leaves the window at 10
+    assert limiter.wait_time("b", now=3) == 0  # other senders are not affected
+    assert limiter.wait_time("a", now=10.5) == 0
+
+
+def test_quiet_senders_are_forgotten() -> None:
+    limiter = RateLimiter(limit=1, window=1)
+    for i in range(1000):
+        limiter.wait_time(f"s{i}", now=0)
+    limiter.wait_time("late", now=5)
+    assert list(limiter._hits) == ["late"]
+
+
+def test_zero_turns_the_limit_off() -> None:
+    limiter = RateLimiter(limit=0, window=60)
+    assert all(limiter.wait_time("a", now=0) == 0 for _ in range(100))
+
+
+@pytest.fixture()
+def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'rl.db'}")
+    monkeypatch.setenv("RATE_LIMIT_MESSAGES", "3")
+    monkeypatch.setenv("RATE_LIMIT_WINDOW", "60")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_the_rest_channel_answers_429_with_a_polite_text(settings_env: None) -> None:
+    recorder = Recorder()
+
+    async def scenario() -> list[httpx.Response]:
+        agent = agent_with(utter_too_many_messages="Anh/chị gửi nhanh quá, vui lòng chờ chút.")
+        async with serve(PoliteRestInput(), recorder, agent) as client:
+            return [await client.post("/webhooks/rest/webhook", json={"sender": "fast", "message": f"câu {i}"})
+                    for i in range(4)] + [
+                await client.post("/webhooks/rest/webhook", json={"sender": "calm", "message": "xin chào"})]
+
+    answers = asyncio.run(scenario())
+    assert [a.status_code for a in answers] == [200, 200, 200, 429, 200]
+    assert int(answers[3].headers["retry-after"]) >= 1
+    assert answers[3].json()[0]["text"] == "Anh/chị gửi nhanh quá, vui lòng chờ chút."
+    assert recorder.texts == ["câu 0", "câu 1", "câu 2", "xin chào"]
+
+
+def test_on_zalo_a_flood_is_deferred_not_dropped(settings_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder = Recorder([{"text": "Dạ."}])
+    with FakeZalo() as zalo:
+        for name, value in {"ZALO_APP_ID": zalo.app_id, "ZALO_OA_SECRET_KEY": "k", "ZALO_ACCESS_TOKEN": zalo.access_token,
+                            "ZALO_API_BASE": zalo.url, "DELIVERY_POLL_INTERVAL": "0.1"}.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+        async def scenario() -> None:
+            async with serve(ZaloInput(), recorder) as client:
+                for i in range(5):
+                    body = zalo_event("user_send_text", "flood", text=f"tin {i}", msg_id=f"f{i}")
+                    raw = __import__("json").dumps(body).encode()
+                    mac = signature(body["app_id"], raw, body["timestamp"], "k")
+                    answer = await client.post("/webhooks/zalo/webhook", content=raw,
+                                               headers={"X-ZEvent-Signature": f"mac={mac}"})
+                    assert answer.status_code == 200  # Zalo must not retry: the event is kept
+                assert await asyncio.to_thread(zalo.wait_until, lambda: len(zalo.sent) >= 4, 15)
+                await asyncio.sleep(0.5)
+
+        asyncio.run(scenario())
+        texts = zalo.texts_to("flood")
+    assert recorder.texts == ["tin 0", "tin 1", "tin 2"]
+    assert texts.count("Dạ.") == 3 and len(texts) == 4  # one request to slow down, not two
+    waiting = shared_store(get_settings().database_url).unprocessed("zalo")
+    assert sorted(e.key for e in waiting) == ["f3", "f4"]  # kept, processed when the window allows
