@@ -100,6 +100,7 @@ nlu-eval: $(VENV_RASA)/.installed
 
 bench: install index model
 	$(VENV)/bin/python -m benchmarks.retrieval
+	$(VENV)/bin/python -m benchmarks.service
 
 clean:
 	rm -rf build bot/models .rasa

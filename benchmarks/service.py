@@ -1,0 +1,290 @@
+"""Service benchmark: reply latency, throughput, a soak run and memory, through the REST
+channel of the real services, side by side with a bare Rasa 3.6 bot.
+
+``python -m benchmarks.service`` (``make bench``) starts, on free 127.0.0.1 ports:
+
+- the project: Rasa server (Vietnamese tokenizer, DIET, SQL tracker store) + action server
+  (retrieval, answers from the guides), one SQLite database;
+- a bare Rasa 3.6 bot: the same NLU data and intents, WhitespaceTokenizer, every intent
+  answered by a fixed response, no action server, the default in-memory tracker store.
+  It is trained once into ``build/bench/bare`` (never into ``bot/models``).
+
+Then it measures, for each: latency p50/p95/p99 of single questions and of 3-turn
+conversations; throughput (messages/s) and errors at 1, 10 and 50 concurrent
+conversations; and, for the project, a soak of 200 concurrent conversations x 5 turns,
+after which every message and reply must be in the tracker store. RSS of each process is
+read after the load. Results: a table on stdout and ``results/bench-service.json``.
+Everything is bounded in count and time and talks to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import psutil
+import yaml
+
+from tests.integration.harness import RASA_PYTHON, REPO_ROOT, Service, free_port
+
+RESULTS = REPO_ROOT / "results" / "bench-service.json"
+BARE_DIR = REPO_ROOT / "build" / "bench" / "bare"
+
+QUESTIONS = [
+    "làm giấy khai sinh cần giấy tờ gì",
+    "le phi dang ky ket hon bao nhieu",
+    "đổi cccd nộp ở đâu",
+    "dk tam tru mat bao lau",
+    "xin chào",
+    "làm hộ chiếu có nộp online được không",
+    "cảm ơn",
+    "đăng ký thường trú cần điều kiện gì",
+]
+CONVERSATION = ["làm giấy khai sinh cần giấy tờ gì", "còn lệ phí thì sao", "nộp ở đâu"]
+
+
+# --- the bare Rasa bot ------------------------------------------------------------------
+def _intents() -> list[str]:
+    names: list[str] = []
+    for path in sorted((REPO_ROOT / "nlu_data").glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        names += [item["intent"] for item in data.get("nlu", []) if "intent" in item]
+    return sorted(set(names))
+
+
+def train_bare_bot() -> Path:
+    """Train (once) the comparison bot: same NLU data, WhitespaceTokenizer, fixed replies."""
+    models = BARE_DIR / "models"
+    existing = sorted(models.glob("*.tar.gz")) if models.exists() else []
+    if existing:
+        return existing[-1]
+    BARE_DIR.mkdir(parents=True, exist_ok=True)
+    intents = _intents()
+    config = {
+        "recipe": "default.v1", "language": "vi", "assistant_id": "bare-bench",
+        "pipeline": [{"name": "WhitespaceTokenizer"}, {"name": "CountVectorsFeaturizer"},
+                     {"name": "DIETClassifier", "epochs": 40, "number_of_transformer_layers": 1,
+                      "transformer_size": 128, "random_seed": 42}],
+        "policies": [{"name": "RulePolicy"}],
+    }
+    domain = {"version": "3.1", "intents": intents,
+              "responses": {f"utter_{i}": [{"text": f"Trả lời cố định cho {i}."}] for i in intents}}
+    rules = {"version": "3.1", "rules": [{"rule": i, "steps": [{"intent": i}, {"action": f"utter_{i}"}]}
+                                         for i in intents]}
+    (BARE_DIR / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    (BARE_DIR / "domain.yml").write_text(yaml.safe_dump(domain, allow_unicode=True), encoding="utf-8")
+    data = BARE_DIR / "data"
+    data.mkdir(exist_ok=True)
+    (data / "rules.yml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    nlu = data / "nlu"
+    if nlu.exists():
+        shutil.rmtree(nlu)
+    nlu.mkdir()
+    for path in (REPO_ROOT / "nlu_data").glob("*.yml"):
+        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        kept = [item for item in content.get("nlu", []) if "intent" in item]  # no lookups/synonyms
+        (nlu / path.name).write_text(yaml.safe_dump({"version": "3.1", "nlu": kept}, allow_unicode=True),
+                                     encoding="utf-8")
+    rasa = Path(RASA_PYTHON).with_name("rasa")
+    subprocess.run([str(rasa), "train", "--config", str(BARE_DIR / "config.yml"), "--domain",
+                    str(BARE_DIR / "domain.yml"), "--data", str(data), "--out", str(models),
+                    "--fixed-model-name", "bare"], check=True, cwd=BARE_DIR,
+                   env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"}, stdout=subprocess.DEVNULL)
+    return models / "bare.tar.gz"
+
+
+# --- measuring ----------------------------------------------------------------------------
+def _pct(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"p50": float("nan"), "p95": float("nan"), "p99": float("nan")}
+    return {f"p{p}": round(float(np.percentile(values, p)), 1) for p in (50, 95, 99)}
+
+
+async def _say(client: httpx.AsyncClient, url: str, sender: str, text: str) -> tuple[float, bool]:
+    started = time.perf_counter()
+    try:
+        answer = await client.post(url, json={"sender": sender, "message": text}, timeout=60)
+        ok = answer.status_code == 200 and isinstance(answer.json(), list) and len(answer.json()) > 0
+    except (httpx.HTTPError, ValueError):
+        ok = False
+    return (time.perf_counter() - started) * 1000, ok
+
+
+async def latency(url: str, tag: str, rounds: int) -> dict[str, Any]:
+    async with httpx.AsyncClient() as client:
+        singles = []
+        for i in range(rounds):
+            ms, _ = await _say(client, url, f"{tag}-single-{i}", QUESTIONS[i % len(QUESTIONS)])
+            singles.append(ms)
+        conversations = []
+        for i in range(max(1, rounds // 3)):
+            total = 0.0
+            for text in CONVERSATION:
+                ms, _ = await _say(client, url, f"{tag}-conv-{i}", text)
+                total += ms
+            conversations.append(total)
+    return {"single_ms": _pct(singles), "conversation_3_turns_ms": _pct(conversations)}
+
+
+async def throughput(url: str, tag: str, concurrency: int, turns: int) -> dict[str, Any]:
+    """``concurrency`` conversations at once, each ``turns`` messages in a row."""
+    errors = 0
+    times: list[float] = []
+    limits = httpx.Limits(max_connections=concurrency + 5, max_keepalive_connections=concurrency + 5)
+    async with httpx.AsyncClient(limits=limits) as client:
+        async def conversation(n: int) -> None:
+            nonlocal errors
+            for t in range(turns):
+                ms, ok = await _say(client, url, f"{tag}-c{concurrency}-{n}", QUESTIONS[(n + t) % len(QUESTIONS)])
+                times.append(ms)
+                errors += 0 if ok else 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(conversation(n) for n in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    messages = concurrency * turns
+    return {"concurrency": concurrency, "messages": messages, "seconds": round(elapsed, 1),
+            "messages_per_s": round(messages / elapsed, 2), "errors": errors, "latency_ms": _pct(times)}
+
+
+def rss_mb(process: subprocess.Popen[bytes] | None) -> float:
+    if process is None:
+        return float("nan")
+    try:
+        parent = psutil.Process(process.pid)
+        return round(sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)]) / 2**20, 1)
+    except psutil.Error:
+        return float("nan")
+
+
+def soak_check(database: Path, prefix: str, conversations: int, turns: int) -> dict[str, Any]:
+    """Every message and reply of the soak is in the tracker store."""
+    with sqlite3.connect(database) as db:
+        rows = db.execute("select sender_id, type_name from events where sender_id like ?", (prefix + "%",)).fetchall()
+    users: dict[str, int] = {}
+    bots: dict[str, int] = {}
+    for sender, kind in rows:
+        if kind == "user":
+            users[sender] = users.get(sender, 0) + 1
+        elif kind == "bot":
+            bots[sender] = bots.get(sender, 0) + 1
+    complete = sum(1 for s in users if users[s] == turns and bots.get(s, 0) >= turns)
+    return {"conversations_in_store": len(users), "complete": complete, "expected": conversations,
+            "user_messages": sum(users.values()), "bot_messages": sum(bots.values())}
+
+
+# --- running --------------------------------------------------------------------------------
+def start_project(tmp: Path) -> tuple[Service, Service, str, Path]:
+    rasa_port, action_port = free_port(), free_port()
+    database = tmp / "tthc.db"
+    env = {**os.environ, "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+           "DATABASE_URL": f"sqlite:///{database}", "RASA_PORT": str(rasa_port), "RASA_INTERFACE": "127.0.0.1",
+           "ACTION_HOST": "127.0.0.1", "ACTION_PORT": str(action_port), "RASA_TELEMETRY_ENABLED": "false",
+           "HF_HUB_OFFLINE": "1", "RATE_LIMIT_MESSAGES": "0"}
+    actions = Service("actions", [sys.executable, "-m", "actions"], env,
+                      f"http://127.0.0.1:{action_port}/health", tmp / "actions.log")
+    rasa = Service("rasa", [str(RASA_PYTHON), "-m", "connectors.serve"], env,
+                   f"http://127.0.0.1:{rasa_port}/", tmp / "rasa.log")
+    actions.start()
+    rasa.start()
+    return rasa, actions, f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", database
+
+
+def start_bare(tmp: Path, model: Path) -> tuple[Service, str]:
+    port = free_port()
+    rasa = Path(RASA_PYTHON).with_name("rasa")
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+    credentials = BARE_DIR / "credentials.yml"
+    credentials.write_text("rest:\n", encoding="utf-8")
+    service = Service("bare", [str(rasa), "run", "--model", str(model), "--port", str(port), "--interface",
+                               "127.0.0.1", "--credentials", str(credentials)], env,
+                      f"http://127.0.0.1:{port}/", tmp / "bare.log")
+    service.start()
+    return service, f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+
+
+def run(rounds: int, soak_conversations: int, soak_turns: int) -> dict[str, Any]:
+    model = train_bare_bot()
+    results: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30),
+                    "platform": platform.platform(), "cpu": platform.processor() or platform.machine()},
+        "date": dt.date.today().isoformat(),
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        rasa, actions, url, database = start_project(tmp)
+        bare, bare_url = start_bare(tmp, model)
+        try:
+            # warm both up
+            asyncio.run(latency(url, "warm", 3))
+            asyncio.run(latency(bare_url, "warm", 3))
+            results["latency"] = {"project": asyncio.run(latency(url, "lat", rounds)),
+                                  "bare_rasa": asyncio.run(latency(bare_url, "lat", rounds))}
+            results["throughput"] = {
+                name: [asyncio.run(throughput(target, f"tp-{name}", c, 3)) for c in (1, 10, 50)]
+                for name, target in (("project", url), ("bare_rasa", bare_url))
+            }
+            started = time.perf_counter()
+            soak = asyncio.run(throughput(url, "soak", soak_conversations, soak_turns))
+            soak["wall_s"] = round(time.perf_counter() - started, 1)
+            soak.update(soak_check(database, f"soak-c{soak_conversations}-", soak_conversations, soak_turns))
+            results["soak"] = soak
+            results["rss_mb"] = {"rasa_server": rss_mb(rasa.process), "action_server": rss_mb(actions.process),
+                                 "bare_rasa_server": rss_mb(bare.process)}
+        finally:
+            bare.stop()
+            rasa.stop()
+            actions.stop()
+    return results
+
+
+def print_table(results: dict[str, Any]) -> None:
+    lat = results["latency"]
+    print(f"{'latency (ms)':34} {'p50':>8} {'p95':>8} {'p99':>8}")
+    for name in ("project", "bare_rasa"):
+        for kind in ("single_ms", "conversation_3_turns_ms"):
+            row = lat[name][kind]
+            print(f"{name + ' ' + kind:34} {row['p50']:>8} {row['p95']:>8} {row['p99']:>8}")
+    ratio = lat["project"]["single_ms"]["p50"] / max(lat["bare_rasa"]["single_ms"]["p50"], 0.001)
+    print(f"project / bare Rasa, single question p50: x{ratio:.1f}")
+    print(f"\n{'throughput':20} {'conc':>5} {'msg/s':>8} {'errors':>7} {'p95 ms':>8}")
+    for name, rows in results["throughput"].items():
+        for row in rows:
+            print(f"{name:20} {row['concurrency']:>5} {row['messages_per_s']:>8} {row['errors']:>7} "
+                  f"{row['latency_ms']['p95']:>8}")
+    soak = results["soak"]
+    print(f"\nsoak: {soak['concurrency']} conversations x {soak['messages'] // soak['concurrency']} turns, "
+          f"{soak['messages_per_s']} msg/s, errors {soak['errors']}, complete in the store "
+          f"{soak['complete']}/{soak['expected']}")
+    print("RSS MB:", results["rss_mb"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--soak-conversations", type=int, default=200)
+    parser.add_argument("--soak-turns", type=int, default=5)
+    args = parser.parse_args()
+    results = run(args.rounds, args.soak_conversations, args.soak_turns)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    print_table(results)
+    print(f"written to {RESULTS.relative_to(REPO_ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
