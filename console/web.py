@@ -248,19 +248,17 @@ def create_console(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse(f"/console/conversations/{quote(sender_id)}?annotated=1", status_code=303)
 
     # --- exports (admin) ---------------------------------------------------------------
-    @app.get("/export.csv")
-    async def export_csv(request: Request, user: StaffUser = Depends(admin_user)) -> Response:
+    @app.get("/export.{fmt}")
+    async def export(request: Request, fmt: str, user: StaffUser = Depends(admin_user)) -> Response:
+        """The conversations the filters select, one row per message, personal data masked."""
+        writers = {"csv": (reports.export_csv, "text/csv"), "json": (reports.export_json, "application/json")}
+        if fmt not in writers:
+            raise HTTPException(404, "Định dạng xuất chỉ có csv hoặc json.")
+        write, media_type = writers[fmt]
         found = {c.sender_id: c for c in filtered(dict(request.query_params))}
-        _audit(user, "export.csv", f"{len(found)} conversations")
-        return Response(reports.export_csv(found), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="hoi-thoai.csv"'})
-
-    @app.get("/export.json")
-    async def export_json(request: Request, user: StaffUser = Depends(admin_user)) -> Response:
-        found = {c.sender_id: c for c in filtered(dict(request.query_params))}
-        _audit(user, "export.json", f"{len(found)} conversations")
-        return Response(reports.export_json(found), media_type="application/json; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="hoi-thoai.json"'})
+        _audit(user, f"export.{fmt}", f"{len(found)} conversations")
+        return Response(write(found), media_type=f"{media_type}; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="hoi-thoai.{fmt}"'})
 
     def _audit(user: StaffUser, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
         with session_scope(engine) as session:
