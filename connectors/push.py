@@ -13,17 +13,17 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
-from connectors.delivery import DeliveryWorker
+from connectors.delivery import DeliveryWorker, worker_for
 from connectors.formats import Renderer, queue_messages
 from connectors.messages import too_fast_text, unavailable_text
 from connectors.ratelimit import RateLimiter
 from connectors.render import choice_text_key
-from connectors.settings import get_settings
-from connectors.store import ChannelStore
+from connectors.settings import RasaSettings, get_settings
+from connectors.store import ChannelStore, shared_store
 
 logger = logging.getLogger(__name__)
 
@@ -129,3 +129,32 @@ class PushConversations:
         """What a citizen's text means: the payload of a button it names, else the text."""
         payload = await asyncio.to_thread(self.store.choice, self.channel, sender, choice_text_key(text))
         return payload or text
+
+
+class PushInput(InputChannel):
+    """An input channel of a push platform: its settings, and its conversations (store,
+    delivery worker, renderer) created on first use in the Sanic app."""
+
+    channel: ClassVar[str]
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.channel
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        return cls()  # secrets come from the settings, never from credentials.yml
+
+    def __init__(self, settings: RasaSettings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.conversations: PushConversations | None = None
+
+    def make_renderer(self, app: Any, store: ChannelStore) -> Renderer:
+        raise NotImplementedError
+
+    def _runtime(self, app: Any) -> PushConversations:
+        if self.conversations is None:
+            store = shared_store(self.settings.database_url)
+            worker = worker_for(app, store, self.settings)
+            self.conversations = PushConversations(self.channel, store, worker, self.make_renderer(app, store))
+        return self.conversations

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -34,12 +34,12 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, Tele
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
 
-from connectors.delivery import DeliveryError, worker_for
+from connectors.delivery import DeliveryError
 from connectors.messages import clean_text, empty_message_text, unsupported_text
-from connectors.push import PushConversations
+from connectors.push import PushInput
 from connectors.formats import TelegramRenderer
-from connectors.settings import RasaSettings, get_settings
-from connectors.store import InboxEvent, shared_store
+from connectors.settings import RasaSettings
+from connectors.store import ChannelStore, InboxEvent
 
 logger = logging.getLogger(__name__)
 
@@ -95,31 +95,20 @@ def make_bot(settings: RasaSettings) -> Bot:
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
-class TelegramInput(InputChannel):
+class TelegramInput(PushInput):
     """The Telegram channel (enabled when TELEGRAM_TOKEN is set)."""
 
-    @classmethod
-    def name(cls) -> str:
-        return CHANNEL
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        return cls()
+    channel = CHANNEL
 
     def __init__(self, settings: RasaSettings | None = None) -> None:
-        self.settings = settings or get_settings()
+        super().__init__(settings)
         self.bot = make_bot(self.settings)
         self.api = TelegramApi(self.bot)
-        self.conversations: PushConversations | None = None
         self.application: Application | None = None  # type: ignore[type-arg]
         self._polling_task: asyncio.Task[None] | None = None
 
-    def _runtime(self, app: Any) -> PushConversations:
-        if self.conversations is None:
-            store = shared_store(self.settings.database_url)
-            worker = worker_for(app, store, self.settings)
-            self.conversations = PushConversations(CHANNEL, store, worker, TelegramRenderer())
-        return self.conversations
+    def make_renderer(self, app: Any, store: ChannelStore) -> TelegramRenderer:
+        return TelegramRenderer()
 
     async def handle(self, app: Any, on_new_message: OnNewMessage, data: dict[str, Any], attempt: int = 0) -> None:
         """One update (already recorded in the inbox) through the bot."""

@@ -26,17 +26,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.delivery import DeliveryError, worker_for
+from connectors.delivery import DeliveryError
 from connectors.messages import clean_text, empty_message_text, greet_message, response_text, unsupported_text
-from connectors.push import PushConversations
+from connectors.push import PushInput
 from connectors.formats import MORE_CHOICES, ZaloRenderer
-from connectors.settings import RasaSettings, get_settings
-from connectors.store import ChannelStore, InboxEvent, shared_store
+from connectors.settings import RasaSettings
+from connectors.store import ChannelStore, InboxEvent
 
 logger = logging.getLogger(__name__)
 
@@ -160,31 +160,19 @@ class ZaloApi:
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
-class ZaloInput(InputChannel):
+class ZaloInput(PushInput):
     """The Zalo OA channel (enabled when ZALO_APP_ID and ZALO_OA_SECRET_KEY are set)."""
 
-    @classmethod
-    def name(cls) -> str:
-        return CHANNEL
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        return cls()
+    channel = CHANNEL
 
     def __init__(self, settings: RasaSettings | None = None) -> None:
-        self.settings = settings or get_settings()
-        self.conversations: PushConversations | None = None
+        super().__init__(settings)
         self.api: ZaloApi | None = None
 
-    def _runtime(self, app: Any) -> PushConversations:
-        if self.conversations is None:
-            store = shared_store(self.settings.database_url)
-            worker = worker_for(app, store, self.settings)
-            self.api = ZaloApi(self.settings, store)
-            domain = getattr(getattr(app.ctx, "agent", None), "domain", None)
-            renderer = ZaloRenderer(response_text(domain, "utter_more_choices", MORE_CHOICES))
-            self.conversations = PushConversations(CHANNEL, store, worker, renderer)
-        return self.conversations
+    def make_renderer(self, app: Any, store: ChannelStore) -> ZaloRenderer:
+        self.api = ZaloApi(self.settings, store)
+        domain = getattr(getattr(app.ctx, "agent", None), "domain", None)
+        return ZaloRenderer(response_text(domain, "utter_more_choices", MORE_CHOICES))
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         module = inspect.getmodule(self)
