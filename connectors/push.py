@@ -66,10 +66,13 @@ class PushConversations:
 
         task.add_done_callback(done)
 
-    async def drain(self) -> None:
-        """Wait for the messages being processed (tests, shutdown)."""
+    async def drain(self) -> list[BaseException]:
+        """Wait for the messages being processed (tests, shutdown); the errors they raised."""
+        errors: list[BaseException] = []
         while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            results = await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            errors += [r for r in results if isinstance(r, BaseException)]
+        return errors
 
     async def converse(
         self,
