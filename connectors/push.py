@@ -24,6 +24,7 @@ from connectors.ratelimit import RateLimiter
 from connectors.render import choice_text_key
 from connectors.settings import RasaSettings, get_settings
 from connectors.store import ChannelStore, shared_store
+from connectors.tracker_store import watch_store
 
 logger = logging.getLogger(__name__)
 
@@ -101,14 +102,20 @@ class PushConversations:
         collector = CollectingOutputChannel()
         message = UserMessage(text, collector, sender, input_channel=self.channel,
                               message_id=f"{self.channel}-{event_key}", metadata=metadata or {})
+        health = watch_store()
         task = asyncio.ensure_future(on_new_message(message))
+        failed = False
         try:
             await asyncio.wait_for(asyncio.shield(task), timeout=get_settings().reply_timeout * 3)
         except asyncio.TimeoutError:
             logger.error("%s: no reply for %s in time", self.channel, sender)
         except Exception:  # noqa: BLE001 - e.g. the conversation store is down: not saved
-            logger.exception("%s: failed to handle a message from %s; it will be processed again",
-                             self.channel, sender)
+            logger.exception("%s: failed to handle a message from %s", self.channel, sender)
+            failed = True
+        if health.failed:
+            logger.error("%s: the conversation store failed for %s: %s", self.channel, sender, health.error)
+            failed = True
+        if failed:  # not saved: the event stays unprocessed and is processed again later
             if attempt == 0:  # tell the citizen once; the event stays unprocessed and is retried
                 try:
                     await self.reply(sender, [{"text": unavailable_text(domain)}], origin="system")

@@ -11,8 +11,8 @@ channel and returns the bot's messages as a JSON list, with three differences:
 - when the bot produced nothing (the action server is down, an action failed, a slow
   reply), the citizen gets the polite ``utter_service_unavailable`` message from the
   domain instead of silence, and the failure is logged;
-- when processing raised (e.g. the conversation store is unavailable, so the message was
-  not saved), the answer is 503 with ``Retry-After`` and the polite text: the message was
+- when processing raised, or the conversation store failed (Rasa's fail-safe wrapper
+  would silently keep the conversation in memory only), the answer is 503 with ``Retry-After`` and the polite text: the message was
   not accepted, and the client sends it again (Rasa's own channel answers 200 and the
   message is lost).
 """
@@ -33,6 +33,7 @@ from sanic.response import HTTPResponse
 from connectors.messages import empty_message_text, parse_rest_body, too_fast_text, unavailable_text
 from connectors.ratelimit import RateLimiter
 from connectors.settings import get_settings
+from connectors.tracker_store import watch_store
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class PoliteRestInput(InputChannel):
             )
             # Shielded: a slow reply is answered politely, but the message keeps being
             # processed and saved; nothing the citizen sent is dropped.
+            health = watch_store()  # the task below inherits it
             task = asyncio.ensure_future(on_new_message(message))
             failed = False
             try:
@@ -94,6 +96,9 @@ class PoliteRestInput(InputChannel):
                 logger.error("no reply within %ss for sender %s", get_settings().reply_timeout, parsed.sender)
             except Exception:  # noqa: BLE001 - the citizen must get an answer whatever failed
                 logger.exception("failed to handle a message from %s", parsed.sender)
+                failed = True
+            if health.failed:
+                logger.error("the conversation store failed for %s: %s", parsed.sender, health.error)
                 failed = True
             if failed:
                 # Not saved: ask the client to send it again rather than pretend it arrived.

@@ -1,22 +1,57 @@
-"""Rasa's SQL tracker store, configured by one URL from the settings."""
+"""Rasa's SQL tracker store, configured by one URL from the settings, and told on failure.
+
+Rasa wraps every tracker store in ``FailSafeTrackerStore``, which swallows errors and
+falls back to memory: a message would then be answered while nothing was saved. This
+store records each failure in the ``StoreHealth`` of the request being handled
+(``watch_store()``), so the channels can answer 503 (REST, web) or process the message
+again later (Zalo, Telegram) instead of acknowledging a message that was not stored.
+"""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine.url import make_url
 
 from connectors.settings import get_settings
 
 
-class UrlSQLTrackerStore(SQLTrackerStore):
-    """``SQLTrackerStore`` whose connection comes from ``TRACKER_STORE_URL``.
+@dataclass
+class StoreHealth:
+    """Whether the conversation store failed while one message was being handled."""
 
-    ``sqlite:///build/tracker.db`` (the default) or
-    ``postgresql://user:password@host:5432/tthc``.
+    failed: bool = False
+    error: str = ""
+
+
+_health: ContextVar[StoreHealth | None] = ContextVar("tthc_store_health", default=None)
+
+
+def watch_store() -> StoreHealth:
+    """Watch the store for the message about to be handled (tasks started after inherit it)."""
+    health = StoreHealth()
+    _health.set(health)
+    return health
+
+
+def _failed(error: Exception) -> None:
+    health = _health.get()
+    if health is not None:
+        health.failed = True
+        health.error = repr(error)[:300]
+
+
+class UrlSQLTrackerStore(SQLTrackerStore):
+    """``SQLTrackerStore`` whose connection comes from the settings.
+
+    ``DATABASE_URL`` (or ``TRACKER_STORE_URL`` if set): ``sqlite:///build/tthc.db`` by
+    default, or ``postgresql://user:password@host:5432/tthc``.
     """
 
     def __init__(
@@ -38,3 +73,24 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
             query=dict(url.query) or None,
         )
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        try:
+            await super().save(tracker)
+        except Exception as error:
+            _failed(error)
+            raise
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        try:
+            return await super().retrieve(sender_id)
+        except Exception as error:
+            _failed(error)
+            raise
+
+    async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
+        try:
+            return await super().retrieve_full_tracker(conversation_id)
+        except Exception as error:
+            _failed(error)
+            raise

@@ -94,3 +94,24 @@ def test_rasa_creates_it_from_the_project_endpoints(
     assert isinstance(inner, UrlSQLTrackerStore)
     assert tracker.latest_message.text == "Làm giấy khai sinh ở đâu?"
     assert tracker_db.exists()
+
+
+def test_a_failure_hidden_by_rasas_fail_safe_wrapper_is_reported(tracker_db: Path) -> None:
+    from rasa.core.tracker_store import FailSafeTrackerStore  # noqa: PLC0415
+
+    from connectors.tracker_store import watch_store  # noqa: PLC0415
+
+    async def scenario() -> tuple[bool, bool]:
+        store = UrlSQLTrackerStore(domain=DOMAIN)
+        safe = FailSafeTrackerStore(store)
+        healthy = watch_store()
+        await safe.save(conversation("citizen-ok"))
+        with sqlite3.connect(tracker_db) as db:
+            db.execute("DROP TABLE events")  # the store breaks
+        broken = watch_store()
+        await safe.save(conversation("citizen-lost"))  # Rasa's wrapper swallows the error...
+        return healthy.failed, broken.failed
+
+    healthy, broken = asyncio.run(scenario())
+    assert healthy is False
+    assert broken is True  # ... but the channel is told
