@@ -245,11 +245,48 @@ def run(rounds: int, soak_conversations: int, soak_turns: int) -> dict[str, Any]
             results["soak"] = soak
             results["rss_mb"] = {"rasa_server": rss_mb(rasa.process), "action_server": rss_mb(actions.process),
                                  "bare_rasa_server": rss_mb(bare.process)}
+            results["faults"] = faults(rasa, actions, url)
         finally:
             bare.stop()
             rasa.stop()
             actions.stop()
     return results
+
+
+def faults(rasa: Service, actions: Service, url: str) -> dict[str, Any]:
+    """The action server killed mid-conversation: how fast the polite reply comes, and
+    how soon answers are back after it restarts; the Rasa server restarted: how soon the
+    conversation goes on from the store."""
+
+    async def one(sender: str, text: str) -> tuple[float, str, int]:
+        async with httpx.AsyncClient() as client:
+            started = time.perf_counter()
+            answer = await client.post(url, json={"sender": sender, "message": text}, timeout=60)
+            body = " ".join(str(r.get("text", "")) for r in answer.json())
+            return (time.perf_counter() - started) * 1000, body, answer.status_code
+
+    asyncio.run(one("fault", "làm giấy khai sinh cần giấy tờ gì"))
+    assert actions.process is not None
+    actions.process.kill()
+    actions.process.wait()
+    ms_down, body_down, _ = asyncio.run(one("fault", "còn lệ phí thì sao"))
+    started = time.perf_counter()
+    actions.start()
+    ms_after, body_after, _ = asyncio.run(one("fault", "còn lệ phí thì sao"))
+    actions_back_s = time.perf_counter() - started
+    started = time.perf_counter()
+    rasa.stop()
+    rasa.start()
+    rasa_back_s = time.perf_counter() - started
+    _, body_resumed, status = asyncio.run(one("fault", "nộp ở đâu"))
+    return {
+        "action_server_killed_reply_ms": round(ms_down, 1),
+        "polite_reply": "gián đoạn" in body_down,
+        "action_server_restart_to_answer_s": round(actions_back_s, 1),
+        "answer_after_restart_mentions_procedure": "khai sinh" in body_after.lower(),
+        "rasa_restart_s": round(rasa_back_s, 1),
+        "resumed_after_rasa_restart": status == 200 and "khai sinh" in body_resumed.lower(),
+    }
 
 
 def print_table(results: dict[str, Any]) -> None:
@@ -271,6 +308,7 @@ def print_table(results: dict[str, Any]) -> None:
           f"{soak['messages_per_s']} msg/s, errors {soak['errors']}, complete in the store "
           f"{soak['complete']}/{soak['expected']}")
     print("RSS MB:", results["rss_mb"])
+    print("faults:", results.get("faults"))
 
 
 def main() -> None:

@@ -326,3 +326,39 @@ def test_the_dashboard_counts_messages_by_channel(site: tuple[TestClient, Events
     assert re.search(r'id="total-messages">3<', page)
     assert "<svg" in page and "zalo" in page and "telegram" in page
     assert "1.001193" in page  # among the top procedures
+
+
+@pytest.mark.parametrize(("method", "path", "data"), [
+    ("get", "/console/conversations", {"since": "not-a-date", "until": "2026-13-45", "intent": "x" * 5000}),
+    ("get", "/console/conversations/" + "%00%ff<script>", None),
+    ("get", "/console/handoffs/not-a-number", None),
+    ("get", "/console/handoffs/99999999", None),
+    ("get", "/console/guides/9.999999", None),
+    ("get", "/console/export.xml", None),
+    ("get", "/console/?days=-5", None),
+    ("post", "/console/handoffs/99999999/reply", {"text": "x"}),
+    ("post", "/console/curation/abc", {"decision": "approve"}),
+    ("post", "/console/conversations/x/annotate", {"text": "", "intent": "not_an_intent"}),
+    ("post", "/console/conversations/x/annotate", {"text": "a" * 50000, "intent": "ask_fee"}),
+    ("post", "/console/admin/purge", {"days": "0"}),
+    ("post", "/console/admin/purge", {"days": "many"}),
+    ("post", "/console/admin/delete-sender", {"sender_id": "   "}),
+    ("post", "/console/guides/1.001193", {"title": "\x00\x01", "aliases": "\u202e" * 10}),
+])
+def test_bad_input_to_the_console_gets_a_clear_4xx_never_a_5xx(
+        site: tuple[TestClient, Events, Settings], method: str, path: str, data: dict[str, str] | None) -> None:
+    client, _, _ = site
+    login(client, "quantri", ADMIN_PASSWORD)
+    token = csrf_of(client.get("/console/").text)
+    if method == "get":
+        answer = client.get(path, params=data)
+    else:
+        answer = client.post(path, data={**(data or {}), "csrf": token})
+    assert answer.status_code < 500, answer.text[:300]
+
+
+def test_unknown_paths_and_methods_are_4xx(site: tuple[TestClient, Events, Settings]) -> None:
+    client, _, _ = site
+    assert client.get("/console/nothing-here").status_code == 404
+    assert client.put("/console/login").status_code == 405
+    assert client.post("/console/login", content=b"\xff\xfe", headers={"content-type": "application/x-www-form-urlencoded"}).status_code < 500
