@@ -204,6 +204,16 @@ def start_project(tmp: Path) -> tuple[Service, Service, str, Path]:
     return rasa, actions, f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", database
 
 
+def start_web(tmp: Path, rasa_url: str, database: Path) -> Service:
+    """The web front (widget API, console) in front of the project's Rasa server."""
+    port = free_port()
+    env = {**os.environ, "RASA_URL": rasa_url, "DATABASE_URL": f"sqlite:///{database}", "WEB_HOST": "127.0.0.1",
+           "WEB_PORT": str(port), "CONSOLE_SECRET_KEY": "bench-only"}
+    web = Service("web", [sys.executable, "-m", "web"], env, f"http://127.0.0.1:{port}/healthz", tmp / "web.log")
+    web.start()
+    return web
+
+
 def start_bare(tmp: Path, model: Path) -> tuple[Service, str]:
     port = free_port()
     rasa = Path(RASA_PYTHON).with_name("rasa")
@@ -227,6 +237,7 @@ def run(rounds: int, soak_conversations: int, soak_turns: int) -> dict[str, Any]
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         rasa, actions, url, database = start_project(tmp)
+        web = start_web(tmp, url.removesuffix("/webhooks/rest/webhook"), database)
         bare, bare_url = start_bare(tmp, model)
         try:
             # warm both up
@@ -244,9 +255,10 @@ def run(rounds: int, soak_conversations: int, soak_turns: int) -> dict[str, Any]
             soak.update(soak_check(database, f"soak-c{soak_conversations}-", soak_conversations, soak_turns))
             results["soak"] = soak
             results["rss_mb"] = {"rasa_server": rss_mb(rasa.process), "action_server": rss_mb(actions.process),
-                                 "bare_rasa_server": rss_mb(bare.process)}
+                                 "web_front": rss_mb(web.process), "bare_rasa_server": rss_mb(bare.process)}
             results["faults"] = faults(rasa, actions, url)
         finally:
+            web.stop()
             bare.stop()
             rasa.stop()
             actions.stop()
