@@ -183,9 +183,11 @@ class ZaloInput(PushInput):
             conversations = channel._runtime(app)
             domain = getattr(getattr(app.ctx, "agent", None), "domain", None)
             event = str(data.get("event_name") or "")
-            sender = str((data.get("sender") or {}).get("id") or "")
+            sender_part = data.get("sender") if isinstance(data.get("sender"), dict) else {}
+            message_part = data.get("message") if isinstance(data.get("message"), dict) else {}
+            sender = str(sender_part.get("id") or "")
             if event == "user_send_text":
-                text = clean_text(str((data.get("message") or {}).get("text") or ""))
+                text = clean_text(str(message_part.get("text") or ""))
                 if not text.strip():
                     await conversations.reply(sender, [{"text": empty_message_text(domain)}])
                 else:
