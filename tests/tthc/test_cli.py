@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -249,3 +250,17 @@ def test_unknown_command_exits_2() -> None:
     with pytest.raises(SystemExit) as info:
         main(["frobnicate"])
     assert info.value.code == 2
+
+
+def test_the_installed_tthc_command_runs_from_any_folder(tmp_path: Path) -> None:
+    """The entry point finds every package it uses (not only those on the current path)."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    tthc = Path(sys.executable).with_name("tthc")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    result = subprocess.run([str(tthc), "admin", "create-user", "canbo", "--role", "clerk", "--password-stdin"],
+                            input="mat-khau-du-dai\n", capture_output=True, text=True, cwd=tmp_path, env=env,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "created clerk 'canbo'" in result.stdout
