@@ -29,12 +29,14 @@ RASA_INPUTS = $(shell find bot/config.yml bot/domain.yml bot/data nlu_data bot/c
 RASA_FP = $(shell for f in $(RASA_INPUTS); do echo "$$f"; cat "$$f"; done | sha256sum | cut -c1-12)
 RASA_MODEL = bot/models/tthc-$(RASA_FP).tar.gz
 
-.PHONY: help install index model run test test-app test-rasa nlu-eval bench clean
+.PHONY: help install index model run run-scaled deploy-files test test-app test-rasa nlu-eval bench clean
 
 help:
 	@echo "make run    set up everything and start the bot (chat page: http://localhost:8000/)"
 	@echo "make test   set up everything and run the whole test suite"
 	@echo "make bench  benchmarks (figures, not assertions)"
+	@echo "make run-scaled  two Rasa replicas and two action servers behind nginx (deploy/Procfile;"
+	@echo "                 needs DATABASE_URL=postgresql://... and REDIS_URL=redis://... in .env)"
 	@echo "make nlu-eval  held-out NLU evaluation (intent F1, accuracy by typing style)"
 
 ## --- environments ------------------------------------------------------------------
@@ -84,6 +86,17 @@ run: install index model
 	@echo ""
 	$(VENV)/bin/honcho start -f Procfile
 
+# The scaled-out stack on one machine, without containers (see "Scaling out" in the README).
+run-scaled: install index model
+	@grep -q '^REDIS_URL=redis' .env 2>/dev/null && grep -q '^DATABASE_URL=postgresql' .env 2>/dev/null || \
+		{ echo "set DATABASE_URL=postgresql://... and REDIS_URL=redis://... in .env first" >&2; exit 1; }
+	@echo "  Public (widget, console, webhooks): http://localhost:$$(sed -n 's/^  public: \([0-9]*\).*/\1/p' deploy/topology.yml)/"
+	$(VENV)/bin/honcho -f deploy/Procfile start
+
+# Rewrite deploy/docker-compose.yml, deploy/Procfile and deploy/nginx/ from deploy/topology.yml.
+deploy-files: $(VENV)/.installed
+	$(VENV)/bin/tthc deploy render
+
 ## --- tests -----------------------------------------------------------------------------
 test: install index model
 	$(MAKE) test-app
@@ -101,6 +114,7 @@ nlu-eval: $(VENV_RASA)/.installed
 bench: install index model
 	$(VENV)/bin/python -m benchmarks.retrieval
 	$(VENV)/bin/python -m benchmarks.service
+	$(VENV)/bin/python -m benchmarks.scale
 
 clean:
 	rm -rf build bot/models .rasa

@@ -23,6 +23,9 @@ class RestRequest:
     sender: str
     text: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    # the client's id of this message: sent again (a retry after a lost answer), it is
+    # answered from the conversation, not handled twice
+    message_id: str | None = None
 
 
 def _strip_controls(text: str) -> str:
@@ -57,7 +60,12 @@ def parse_rest_body(body: bytes) -> RestRequest | str:
         metadata = {}
     if not isinstance(metadata, dict):
         return "'metadata' must be a JSON object"
-    return RestRequest(sender.strip(), _strip_controls(nfc(message)), metadata)
+    message_id = data.get("message_id")
+    if message_id is not None and (not isinstance(message_id, str) or not message_id.strip()
+                                   or len(message_id) > MAX_SENDER_CHARS):
+        return f"'message_id' must be a non-empty string of at most {MAX_SENDER_CHARS} characters"
+    return RestRequest(sender.strip(), _strip_controls(nfc(message)), metadata,
+                       message_id.strip() if message_id else None)
 
 
 FALLBACK_EMPTY = "Anh/chị vui lòng nhập câu hỏi về thủ tục cần làm."

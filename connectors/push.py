@@ -20,7 +20,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from connectors.delivery import DeliveryWorker, worker_for
 from connectors.formats import Renderer, queue_messages
 from connectors.messages import too_fast_text, unavailable_text
-from connectors.ratelimit import RateLimiter
+from connectors.ratelimit import make_limiter
 from connectors.render import choice_text_key
 from connectors.settings import RasaSettings, get_settings
 from connectors.store import ChannelStore, shared_store
@@ -43,7 +43,8 @@ class PushConversations:
         self._last_task: dict[str, asyncio.Task[None]] = {}
         self._warned: dict[str, float] = {}  # sender -> when last told to slow down
         settings = get_settings()
-        self.limiter = RateLimiter(settings.rate_limit_messages, settings.rate_limit_window)
+        self.limiter = make_limiter(channel, settings.rate_limit_messages, settings.rate_limit_window,
+                                    settings.redis_url)
 
     def in_background(self, coroutine: Awaitable[None], sender: str = "") -> None:
         """Run a coroutine after the webhook has answered (a reference is kept until done).

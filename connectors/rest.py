@@ -8,6 +8,9 @@ channel and returns the bot's messages as a JSON list, with three differences:
 - a sender over the rate limit gets 429 with ``Retry-After`` and a polite text (the
   message is not processed; the widget keeps it and sends it again);
 - text is NFC-normalised at the entrance;
+- a message may carry the client's ``message_id``: sent again (the client retries after
+  losing the answer, e.g. when a replica died), it is not handled twice: the answer is
+  the bot's replies recorded for it (``replayed_replies``);
 - when the bot produced nothing (the action server is down, an action failed, a slow
   reply), the citizen gets the polite ``utter_service_unavailable`` message from the
   domain instead of silence, and the failure is logged;
@@ -26,16 +29,47 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.messages import empty_message_text, parse_rest_body, too_fast_text, unavailable_text
-from connectors.ratelimit import RateLimiter
+from connectors.ratelimit import Limiter, make_limiter
 from connectors.settings import get_settings
 from connectors.tracker_store import watch_store
 
 logger = logging.getLogger(__name__)
+
+BOT_MESSAGE_KEYS = ("image", "buttons", "attachment", "custom", "elements", "quick_replies")
+
+
+def replayed_replies(events: Any, sender: str, message_id: str) -> list[dict[str, Any]] | None:
+    """The bot's messages that answered the user message ``message_id`` in a
+    conversation's events, as the channel sent them; None if it was never handled."""
+    replies: list[dict[str, Any]] | None = None
+    for event in events:
+        if isinstance(event, UserUttered):
+            if replies is not None:
+                break  # the next user message: the answer is complete
+            if event.message_id == message_id:
+                replies = []
+        elif replies is not None and isinstance(event, BotUttered):
+            message: dict[str, Any] = {"recipient_id": sender}
+            if event.text:
+                message["text"] = event.text
+            message.update({key: event.data[key] for key in BOT_MESSAGE_KEYS if event.data.get(key)})
+            replies.append(message)
+    return replies
+
+
+async def answered_before(agent: Any, sender: str, message_id: str) -> list[dict[str, Any]] | None:
+    """The replies already given to ``message_id`` (see ``replayed_replies``)."""
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return None
+    tracker = await store.retrieve_full_tracker(sender)
+    return replayed_replies(tracker.events, sender, message_id) if tracker else None
 
 
 class PoliteRestInput(InputChannel):
@@ -46,11 +80,12 @@ class PoliteRestInput(InputChannel):
         return "rest"
 
     @property
-    def limiter(self) -> RateLimiter:
-        """This channel's per-sender rate limit (from the settings)."""
+    def limiter(self) -> Limiter:
+        """This channel's per-sender rate limit (from the settings; in Redis if set)."""
         if getattr(self, "_limiter", None) is None:
             settings = get_settings()
-            self._limiter = RateLimiter(settings.rate_limit_messages, settings.rate_limit_window)
+            self._limiter = make_limiter(self.name(), settings.rate_limit_messages,
+                                         settings.rate_limit_window, settings.redis_url)
         return self._limiter
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -77,12 +112,25 @@ class PoliteRestInput(InputChannel):
                 # Nothing to understand: ask for a question without involving the bot.
                 logger.info("empty message from %s", parsed.sender)
                 return response.json([{"recipient_id": parsed.sender, "text": empty_message_text(domain)}])
+            if parsed.message_id and agent is not None:
+                try:
+                    replayed = await answered_before(agent, parsed.sender, parsed.message_id)
+                except Exception:  # noqa: BLE001 - the store is down: the 503 below tells the client
+                    logger.exception("could not look up message %s of %s", parsed.message_id, parsed.sender)
+                    return response.json([{"recipient_id": parsed.sender, "text": unavailable_text(domain)}],
+                                         status=503, headers={"Retry-After": "5"})
+                if replayed is not None:
+                    logger.info("message %s of %s was handled before: answered again", parsed.message_id,
+                                parsed.sender)
+                    return response.json(replayed or [{"recipient_id": parsed.sender,
+                                                       "text": unavailable_text(domain)}])
             collector = CollectingOutputChannel()
             message = UserMessage(
                 parsed.text,
                 collector,
                 parsed.sender,
                 input_channel=self.name(),
+                message_id=parsed.message_id,
                 metadata=parsed.metadata,
             )
             # Shielded: a slow reply is answered politely, but the message keeps being

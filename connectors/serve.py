@@ -4,8 +4,9 @@ Uses the newest model in ``bot/models`` and the project's endpoints; enables Ras
 API only when ``RASA_API_TOKEN`` is set (always with that token). The channels are
 enabled by their settings: the REST and web channels always, Zalo when ``ZALO_APP_ID``
 and ``ZALO_OA_SECRET_KEY`` are set, Telegram when ``TELEGRAM_TOKEN`` is set. The channel
-list is written to ``build/credentials.yml`` (no secret in it: the channels read their
-secrets from the settings).
+list is written to ``build/rasa-<port>/credentials.yml`` (no secret in it: the channels read
+their secrets from the settings), the endpoints to ``build/rasa-<port>/endpoints.yml``: ``bot/endpoints.yml``
+plus, when ``REDIS_URL`` is set (several replicas), the Redis lock store.
 """
 
 from __future__ import annotations
@@ -13,8 +14,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
-from connectors.settings import RasaSettings, get_settings
+import yaml
+
+from connectors.settings import REPO_ROOT, RasaSettings, get_settings
+
+BASE_ENDPOINTS = REPO_ROOT / "bot" / "endpoints.yml"
+LOCK_STORE = "connectors.lock_store.UrlRedisLockStore"
 
 
 def newest_model(model_dir: Path) -> Path:
@@ -32,6 +39,11 @@ def enabled_channels(settings: RasaSettings) -> list[str]:
     if settings.telegram_enabled:
         if settings.telegram_mode not in ("webhook", "polling"):
             raise SystemExit("TELEGRAM_MODE must be 'webhook' or 'polling'")
+        if settings.telegram_mode == "polling" and settings.redis_url:
+            raise SystemExit(
+                "TELEGRAM_MODE=polling cannot run on several replicas (REDIS_URL is set): each would "
+                "take the others' updates; use the webhook mode behind the balancer"
+            )
         if settings.telegram_mode == "webhook" and not settings.telegram_webhook_secret:
             raise SystemExit(
                 "TELEGRAM_WEBHOOK_SECRET is required in webhook mode (Telegram sends it with every "
@@ -41,19 +53,45 @@ def enabled_channels(settings: RasaSettings) -> list[str]:
     return channels
 
 
-def write_credentials(settings: RasaSettings, path: Path) -> Path:
+def _write(path: Path, text: str) -> Path:
+    """Write atomically: replicas started together on one machine share ``build/``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["# Written by connectors.serve from the settings; edit .env, not this file."]
-    lines += [f"{channel}:" for channel in enabled_channels(settings)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
     return path
 
 
-def rasa_arguments(settings: RasaSettings, model: Path, credentials: Path) -> list[str]:
+def write_credentials(settings: RasaSettings, path: Path) -> Path:
+    lines = ["# Written by connectors.serve from the settings; edit .env, not this file."]
+    lines += [f"{channel}:" for channel in enabled_channels(settings)]
+    return _write(path, "\n".join(lines) + "\n")
+
+
+def endpoints(settings: RasaSettings) -> dict[str, Any]:
+    """Rasa's endpoints: the project's, with the shared lock store when there is Redis."""
+    config: dict[str, Any] = yaml.safe_load(BASE_ENDPOINTS.read_text(encoding="utf-8"))
+    config["action_endpoint"] = {**config.get("action_endpoint", {}), "url": settings.action_server_url}
+    if settings.redis_url:
+        from connectors.lock_store import redis_options  # noqa: PLC0415
+
+        redis_options(settings.redis_url)  # a malformed URL stops the start, with its reason
+        # the URL (with its password) stays in the environment, not in the file
+        config["lock_store"] = {"type": LOCK_STORE}
+    return config
+
+
+def write_endpoints(settings: RasaSettings, path: Path) -> Path:
+    header = "# Written by connectors.serve from bot/endpoints.yml and the settings.\n"
+    return _write(path, header + yaml.safe_dump(endpoints(settings), sort_keys=False))
+
+
+def rasa_arguments(settings: RasaSettings, model: Path, credentials: Path,
+                   endpoints_file: Path = Path("bot/endpoints.yml")) -> list[str]:
     args = [
         "run",
         "--model", str(model),
-        "--endpoints", "bot/endpoints.yml",
+        "--endpoints", str(endpoints_file),
         "--credentials", str(credentials),
         "--port", str(settings.rasa_port),
         "--interface", settings.rasa_interface,
@@ -68,10 +106,18 @@ def main() -> None:
     settings = get_settings()
     os.environ["ACTION_SERVER_URL"] = settings.action_server_url
     rasa = Path(sys.executable).with_name("rasa")
-    credentials = write_credentials(settings, Path("build") / "credentials.yml")
+    # one folder per server: replicas on one machine may have different settings
+    run_dir = Path("build") / f"rasa-{settings.rasa_port}"
+    credentials = write_credentials(settings, run_dir / "credentials.yml")
+    try:
+        endpoints_file = write_endpoints(settings, run_dir / "endpoints.yml")
+    except ValueError as error:
+        raise SystemExit(str(error)) from error
     names = ", ".join(c.split(".")[1] for c in enabled_channels(settings))
     print(f"channels on: {names} (Zalo and Telegram are turned on by their settings in .env)", flush=True)
-    args = rasa_arguments(settings, newest_model(Path(settings.model_dir)), credentials)
+    locks = "shared in Redis (several replicas)" if settings.redis_url else "in memory (one server)"
+    print(f"conversation locks: {locks}", flush=True)
+    args = rasa_arguments(settings, newest_model(Path(settings.model_dir)), credentials, endpoints_file)
     os.execv(str(rasa), [str(rasa), *args])
 
 

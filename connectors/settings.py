@@ -37,6 +37,14 @@ class RasaSettings(BaseSettings):
     # How long the polite REST channel waits for the bot before apologising (seconds).
     reply_timeout: float = 20.0
 
+    # --- several Rasa replicas (see deploy/) ---
+    # Redis shared by the replicas: Rasa's lock store (one message of a conversation at a
+    # time, in order, whichever replica receives it) and the per-sender rate limit.
+    # Empty: one Rasa server, locks and rate limit in memory.
+    redis_url: Optional[str] = Field(  # noqa: UP007
+        None, description="redis://[:password@]host:port/db shared by the Rasa replicas."
+    )
+
     # --- per-sender rate limit, on every channel (0 turns it off) ---
     rate_limit_messages: int = Field(20, description="Messages one sender may send per window.")
     rate_limit_window: float = Field(60.0, description="The window, in seconds.")

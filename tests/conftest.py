@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.postgres import PostgresServer, postgres_bin
+from tests.redis_server import RedisServer, redis_server_bin
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -55,3 +56,27 @@ _databases = itertools.count(1)
 def postgres_url(postgres_server: PostgresServer) -> str:
     """A fresh, empty database on the session's PostgreSQL server."""
     return postgres_server.create_database(f"test_{os.getpid()}_{next(_databases)}")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real Redis server for the session (skipped where Redis is not installed, except in
+    CI, where a missing server is a failure)."""
+    if redis_server_bin() is None:
+        if os.environ.get("CI"):
+            pytest.fail("Redis is not installed: .ci/run installs Debian's redis-server package")
+        pytest.skip("Redis is not installed (Debian: apt-get install redis-server)")
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+_redis_dbs = itertools.cycle(range(1, 16))
+
+
+@pytest.fixture()
+def redis_url(redis_server: RedisServer) -> str:
+    """An emptied database (1-15, in turn) on the session's Redis server."""
+    db = next(_redis_dbs)
+    redis_server.command("FLUSHDB", db=db)
+    return redis_server.url(db)

@@ -223,6 +223,29 @@ def cmd_console_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deploy_render(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from tthc import deploy  # noqa: PLC0415
+
+    try:
+        topology = deploy.load(args.topology)
+    except (OSError, ValidationError) as error:
+        err.print(f"[red]{args.topology}: {error}[/red]")
+        return 2
+    folder = args.topology.parent
+    if args.check:
+        outdated = deploy.stale(topology, folder)
+        for name in outdated:
+            sys.stdout.write(f"{folder / name} does not match {args.topology.name}\n")
+        if outdated:
+            err.print("run `tthc deploy render` and commit the files")
+        return 1 if outdated else 0
+    for path in deploy.write(topology, folder):
+        err.print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="tthc", description="Content and retrieval tools.")
@@ -296,6 +319,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, default=None)
     p.add_argument("--sender", default=None, help="delete everything about this sender id instead")
     p.set_defaults(func=cmd_console_purge)
+
+    deploy = sub.add_parser("deploy", help="deployment files of the scaled-out stack")
+    dsub = deploy.add_subparsers(dest="deploy_command", required=True)
+    p = dsub.add_parser("render", help="write docker-compose.yml, the Procfile and nginx configs from topology.yml")
+    p.add_argument("--topology", type=Path, default=Path(__file__).resolve().parents[1] / "deploy" / "topology.yml")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file is out of date")
+    p.set_defaults(func=cmd_deploy_render)
     return parser
 
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from sanic import Sanic
 
-from connectors.ratelimit import RateLimiter
+from connectors.ratelimit import RateLimiter, RedisRateLimiter, make_limiter
 from connectors.rest import PoliteRestInput
 from connectors.settings import get_settings
 from connectors.store import shared_store
@@ -97,3 +98,37 @@ def test_on_zalo_a_flood_is_deferred_not_dropped(settings_env: None, monkeypatch
     assert texts.count("Dạ.") == 3 and len(texts) == 4  # one request to slow down, not two
     waiting = shared_store(get_settings().database_url).unprocessed("zalo")
     assert sorted(e.key for e in waiting) == ["f3", "f4"]  # kept, processed when the window allows
+
+
+def test_replicas_share_one_limit_in_redis(redis_url: str) -> None:
+    replica_1 = RedisRateLimiter(redis_url, limit=3, window=30, prefix="tthc:ratelimit:web:")
+    replica_2 = RedisRateLimiter(redis_url, limit=3, window=30, prefix="tthc:ratelimit:web:")
+    assert [replica_1.wait_time("a"), replica_2.wait_time("a"), replica_1.wait_time("a")] == [0, 0, 0]
+    wait = replica_2.wait_time("a")  # the fourth, on either replica
+    assert 29 < wait <= 30
+    assert replica_1.wait_time("b") == 0  # another sender
+    other_channel = RedisRateLimiter(redis_url, limit=3, window=30, prefix="tthc:ratelimit:zalo:")
+    assert other_channel.wait_time("a") == 0
+
+
+def test_the_redis_window_slides(redis_url: str) -> None:
+    limiter = RedisRateLimiter(redis_url, limit=2, window=0.5)
+    assert limiter.wait_time("a") == 0 and limiter.wait_time("a") == 0
+    assert limiter.wait_time("a") > 0
+    time.sleep(0.6)
+    assert limiter.wait_time("a") == 0
+
+
+def test_without_redis_messages_pass_rather_than_fail() -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    limiter = RedisRateLimiter(f"redis://127.0.0.1:{port}/0", limit=1, window=60)
+    assert limiter.wait_time("a") == 0 and limiter.wait_time("a") == 0
+
+
+def test_the_settings_choose_the_limiter(redis_url: str) -> None:
+    assert isinstance(make_limiter("web", 5, 60, None), RateLimiter)
+    shared = make_limiter("web", 1, 60, redis_url)
+    assert isinstance(shared, RedisRateLimiter)
+    assert shared.wait_time("x") == 0 and shared.wait_time("x") > 0

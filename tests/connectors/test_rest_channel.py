@@ -305,3 +305,62 @@ def test_bad_bodies_get_400_with_an_error_and_never_reach_the_bot(content: bytes
     assert response.headers["content-type"].startswith("application/json")
     assert response.json() == {"error": error}
     assert recorder.received == []
+
+
+def test_replayed_replies_are_the_bot_messages_after_that_user_message() -> None:
+    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+
+    from connectors.rest import replayed_replies
+
+    events = [
+        UserUttered("xin chào", message_id="m1"), BotUttered("Chào anh/chị"), ActionExecuted("action_listen"),
+        UserUttered("khai sinh", message_id="m2"), ActionExecuted("action_answer"),
+        BotUttered("Giấy tờ cần có:", data={"buttons": [{"title": "Lệ phí", "payload": "/fee"}]}),
+        BotUttered("Nguồn: dichvucong.gov.vn"), ActionExecuted("action_listen"),
+        UserUttered("cảm ơn", message_id="m3"),
+    ]
+    assert replayed_replies(events, "u", "m2") == [
+        {"recipient_id": "u", "text": "Giấy tờ cần có:", "buttons": [{"title": "Lệ phí", "payload": "/fee"}]},
+        {"recipient_id": "u", "text": "Nguồn: dichvucong.gov.vn"},
+    ]
+    assert replayed_replies(events, "u", "m1") == [{"recipient_id": "u", "text": "Chào anh/chị"}]
+    assert replayed_replies(events, "u", "m3") == []  # handled, nothing said (yet)
+    assert replayed_replies(events, "u", "m4") is None  # never handled
+
+
+def test_a_message_sent_again_with_its_id_is_answered_not_handled_twice() -> None:
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.events import BotUttered, UserUttered
+
+    domain = Domain.from_yaml('version: "3.1"\n')
+    store = InMemoryTrackerStore(domain)
+    agent = Agent(domain=domain, tracker_store=store)
+    handled: list[str] = []
+
+    async def processor(message: UserMessage) -> None:  # what Rasa's processor records
+        handled.append(message.text)
+        tracker = await store.get_or_create_tracker(message.sender_id)
+        tracker.update(UserUttered(message.text, message_id=message.message_id))
+        reply = f"Trả lời {len(handled)}"
+        tracker.update(BotUttered(reply))
+        await store.save(tracker)
+        await message.output_channel.send_text_message(message.sender_id, reply)
+
+    async def scenario() -> list[httpx.Response]:
+        client = await start(make_app(processor, agent))
+        async with client:
+            bodies: list[dict[str, Any]] = [
+                {"sender": "u1", "message": "khai sinh", "message_id": "w-1"},
+                {"sender": "u1", "message": "khai sinh", "message_id": "w-1"},
+                {"sender": "u1", "message": "khai sinh", "message_id": "w-2"},
+                {"sender": "u1", "message": "khai sinh"},
+                {"sender": "u1", "message": "x", "message_id": 7},
+            ]
+            return [await post_json(client, body) for body in bodies]
+
+    first, again, other, plain, bad = asyncio.run(scenario())
+    assert first.status_code == again.status_code == other.status_code == plain.status_code == 200
+    assert first.json() == again.json() == [{"recipient_id": "u1", "text": "Trả lời 1"}]
+    assert other.json()[0]["text"] == "Trả lời 2" and plain.json()[0]["text"] == "Trả lời 3"
+    assert handled == ["khai sinh"] * 3
+    assert bad.status_code == 400 and "message_id" in bad.json()["error"]

@@ -88,7 +88,8 @@ def test_main_execs_rasa_with_the_newest_model(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("MODEL_DIR", str(tmp_path))
     monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:5999/webhook")
     monkeypatch.setenv("RASA_API_TOKEN", "tok")
-    monkeypatch.chdir(tmp_path)  # the channel list is written to ./build/credentials.yml
+    monkeypatch.setenv("RASA_PORT", "5123")
+    monkeypatch.chdir(tmp_path)  # the channel list is written to ./build/rasa-5123/credentials.yml
     calls: list[tuple[str, list[str]]] = []
     monkeypatch.setattr(serve.os, "execv", lambda path, argv: calls.append((path, argv)))
     get_settings.cache_clear()
@@ -99,8 +100,12 @@ def test_main_execs_rasa_with_the_newest_model(monkeypatch: pytest.MonkeyPatch, 
     ((path, argv),) = calls
     assert Path(path).name == "rasa" and Path(path).parent == Path(serve.sys.executable).parent
     assert argv[0] == path
-    assert argv[1:] == serve.rasa_arguments(RasaSettings(), model, Path("build") / "credentials.yml")
-    assert "connectors.web.WebInput:" in (tmp_path / "build" / "credentials.yml").read_text(encoding="utf-8")
+    run_dir = Path("build") / "rasa-5123"
+    assert argv[1:] == serve.rasa_arguments(RasaSettings(), model, run_dir / "credentials.yml",
+                                            run_dir / "endpoints.yml")
+    written = (tmp_path / run_dir / "endpoints.yml").read_text(encoding="utf-8")
+    assert "url: http://127.0.0.1:5999/webhook" in written and "lock_store" not in written  # one server: locks in memory
+    assert "connectors.web.WebInput:" in (tmp_path / run_dir / "credentials.yml").read_text(encoding="utf-8")
     assert option(argv, "--auth-token") == "tok"
     assert os.environ["ACTION_SERVER_URL"] == "http://127.0.0.1:5999/webhook"
 
@@ -123,3 +128,22 @@ def test_telegram_webhook_mode_needs_a_secret() -> None:
         serve.enabled_channels(settings(telegram_token="1:x"))
     polling = serve.enabled_channels(settings(telegram_token="1:x", telegram_mode="polling"))
     assert polling[-1] == "connectors.telegram.TelegramInput"
+
+
+def test_a_malformed_redis_url_stops_the_start_with_its_reason(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "m.tar.gz").write_bytes(b"x")
+    monkeypatch.setenv("MODEL_DIR", str(tmp_path))
+    monkeypatch.setenv("REDIS_URL", "cache.internal:6379")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(serve.os, "execv", lambda path, argv: pytest.fail("Rasa must not start"))
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit, match="REDIS_URL"):
+            serve.main()
+    finally:
+        get_settings.cache_clear()
+
+
+def test_telegram_polling_is_refused_on_replicas() -> None:
+    with pytest.raises(SystemExit, match="several replicas"):
+        serve.enabled_channels(settings(telegram_token="1:x", telegram_mode="polling", redis_url="redis://r:6379/0"))

@@ -47,9 +47,23 @@ class Service:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 180) -> None:
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the process without waiting for it (several start together)."""
         handle = self.log.open("ab")
         self.process = subprocess.Popen(self.command, cwd=REPO_ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        assert self.process is not None
         wait_for(self.health, self.process, timeout, self.log)
+
+    def kill(self) -> None:
+        """Kill at once (SIGKILL), as a crash or a lost machine would."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

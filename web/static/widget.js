@@ -196,7 +196,9 @@
     try {
       const res = await fetch(base + "/api/chat", {
         method: "POST", headers: { "content-type": "application/json" },
-        body: JSON.stringify({ sender: state.sender, message: next.message, metadata: { page: location.href.slice(0, 300) } }),
+        // message_id: a message sent again after a lost answer is answered, not handled twice
+        body: JSON.stringify({ sender: state.sender, message: next.message, message_id: next.key,
+                               metadata: { page: location.href.slice(0, 300) } }),
       });
       if (res.ok) replies = await res.json();
       else if (res.status >= 400 && res.status < 500 && res.status !== 429) replies = await res.json().catch(() => []);
