@@ -88,7 +88,8 @@ run: install index model
 
 # The scaled-out stack on one machine, without containers (see "Scaling out" in the README).
 run-scaled: install index model
-	@grep -q '^REDIS_URL=redis' .env 2>/dev/null && grep -q '^DATABASE_URL=postgresql' .env 2>/dev/null || \
+	@{ [[ "$${REDIS_URL:-}" == redis* ]] || grep -q '^REDIS_URL=redis' .env 2>/dev/null; } && \
+	 { [[ "$${DATABASE_URL:-}" == postgresql* ]] || grep -q '^DATABASE_URL=postgresql' .env 2>/dev/null; } || \
 		{ echo "set DATABASE_URL=postgresql://... and REDIS_URL=redis://... in .env first" >&2; exit 1; }
 	@echo "  Public (widget, console, webhooks): http://localhost:$$(sed -n 's/^  public: \([0-9]*\).*/\1/p' deploy/topology.yml)/"
 	$(VENV)/bin/honcho -f deploy/Procfile start

@@ -12,6 +12,11 @@ the same fix for 3.6: the very same ``TicketLock`` in the very same Redis value,
 change made in a Redis transaction (``WATCH``/``MULTI``: a change that raced another one
 is redone on the fresh value).
 
+One more difference: a ticket's lifetime runs from the moment it is issued, waiting
+included, so when a replica dies holding a conversation, the message waiting behind it may
+expire together with the dead ticket, and Rasa then gives up on it (``LockError``). Here
+it queues again instead and is handled.
+
 Configured in the ``lock_store`` section of the endpoints that ``connectors.serve`` writes
 when ``REDIS_URL`` is set.
 """
@@ -21,7 +26,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
@@ -91,6 +97,24 @@ class UrlRedisLockStore(RedisLockStore):
 
         self.red.transaction(transaction, key)
         return result[0]
+
+    @asynccontextmanager
+    async def lock(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,
+                   wait_time_in_seconds: float = 1) -> AsyncIterator[TicketLock]:
+        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        try:
+            for attempt in range(3):
+                try:
+                    acquired = await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+                    break
+                except LockError:  # this ticket expired while waiting (its holder died)
+                    if attempt == 2:
+                        raise
+                    logger.warning("conversation %s: waited a whole lock lifetime; queueing again", conversation_id)
+                    ticket = self.issue_ticket(conversation_id, lock_lifetime)
+            yield acquired
+        finally:
+            self.cleanup(conversation_id, ticket)
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         def issue(lock: TicketLock | None) -> tuple[TicketLock, int]:

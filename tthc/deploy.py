@@ -216,6 +216,8 @@ def compose(topology: Topology) -> dict[str, object]:
         "DATABASE_URL": "postgresql://tthc:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in deploy/.env}@postgres:5432/tthc",
         "REDIS_URL": "redis://redis:6379/0",
     }
+    # every web replica must sign console sessions with the same key
+    web_secret = {"CONSOLE_SECRET_KEY": "${CONSOLE_SECRET_KEY:?set CONSOLE_SECRET_KEY in deploy/.env}"}
     services: dict[str, object] = {
         "postgres": {
             "image": "postgres:15-bookworm",
@@ -242,7 +244,7 @@ def compose(topology: Topology) -> dict[str, object]:
             "build": {"context": "..", "dockerfile": dockerfile},
             "command": process.command,
             "env_file": [{"path": ".env", "required": False}],
-            "environment": {**shared, **process.env},
+            "environment": {**shared, **process.env, **(web_secret if process.service == "web" else {})},
             "depends_on": {"postgres": {"condition": "service_healthy"},
                            "redis": {"condition": "service_healthy"}},
             "healthcheck": {"test": ["CMD", python, "-c", probe], "interval": "10s", "start_period": "180s",

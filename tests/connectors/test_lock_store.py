@@ -135,3 +135,19 @@ def test_without_redis_there_is_no_shared_lock_store_and_secrets_stay_out_of_the
     assert "connectors.lock_store.UrlRedisLockStore" in text and "hunter2" not in text
     with pytest.raises(ValueError):
         serve.endpoints(RasaSettings(redis_url="cache:6379"))
+
+
+def test_a_message_waiting_behind_a_dead_replica_is_handled_when_both_tickets_expire(redis_url: str) -> None:
+    """Rasa's lock gives up (LockError) when the waiting ticket expires with the dead one;
+    here the message queues again and is handled."""
+    store = UrlRedisLockStore(url=redis_url)
+    store.issue_ticket("citizen-6", lock_lifetime=0.3)  # held by a replica that died
+
+    async def handle() -> str:
+        async with store.lock("citizen-6", lock_lifetime=0.3, wait_time_in_seconds=0.05):
+            return "handled"
+
+    started = time.monotonic()
+    assert asyncio.run(handle()) == "handled"
+    assert 0.25 < time.monotonic() - started < 5
+    assert store.get_lock("citizen-6") is None

@@ -147,3 +147,13 @@ def test_a_malformed_redis_url_stops_the_start_with_its_reason(monkeypatch: pyte
 def test_telegram_polling_is_refused_on_replicas() -> None:
     with pytest.raises(SystemExit, match="several replicas"):
         serve.enabled_channels(settings(telegram_token="1:x", telegram_mode="polling", redis_url="redis://r:6379/0"))
+
+
+def test_the_settings_are_read_from_a_dot_env_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """As the README says: copy .env.example to .env and edit it (python-dotenv is needed)."""
+    for name in ("RASA_PORT", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / ".env").write_text("RASA_PORT=6116\nREDIS_URL=redis://cache:6379/2\n# a comment\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    settings = RasaSettings()
+    assert settings.rasa_port == 6116 and settings.redis_url == "redis://cache:6379/2"

@@ -51,7 +51,8 @@ def test_compose_has_every_process_of_the_plain_topology_and_the_infrastructure(
         assert service["build"]["context"] == ".."
         # the same settings (addresses aside), plus the shared stores
         environment = service["environment"]
-        assert set(environment) == set(process.env) | {"DATABASE_URL", "REDIS_URL"}
+        shared_keys = {"DATABASE_URL", "REDIS_URL"} | ({"CONSOLE_SECRET_KEY"} if process.service == "web" else set())
+        assert set(environment) == set(process.env) | shared_keys
         assert environment["DATABASE_URL"].startswith("postgresql://") and "@postgres:5432/" in environment["DATABASE_URL"]
         assert environment["REDIS_URL"] == "redis://redis:6379/0"
         assert {"postgres", "redis"} <= set(service["depends_on"])
@@ -105,7 +106,7 @@ def test_the_replica_settings_are_documented() -> None:
     for name in ("REDIS_URL", "TICKET_LOCK_LIFETIME", "DATABASE_URL"):
         assert name in example
     compose_env = (REPO_ROOT / "deploy" / ".env.example").read_text(encoding="utf-8")
-    assert "POSTGRES_PASSWORD" in compose_env
+    assert "POSTGRES_PASSWORD=" in compose_env and "\nCONSOLE_SECRET_KEY=" in compose_env
 
 
 def test_bad_descriptions_are_refused(tmp_path: Path) -> None:
