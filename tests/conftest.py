@@ -11,6 +11,7 @@ import pytest
 
 from tests.postgres import PostgresServer, postgres_bin
 from tests.redis_server import RedisServer, redis_server_bin
+from tests.system_packages import require
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -40,10 +41,7 @@ def national_catalog() -> Path:
 def postgres_server() -> Iterator[PostgresServer]:
     """A real PostgreSQL server for the session (skipped where PostgreSQL is not installed,
     except in CI, where a missing server is a failure)."""
-    if postgres_bin() is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not installed: .ci/run installs Debian's postgresql package")
-        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+    require(postgres_bin() is not None, "PostgreSQL", "postgresql")
     server = PostgresServer().start()
     yield server
     server.stop()
@@ -62,10 +60,7 @@ def postgres_url(postgres_server: PostgresServer) -> str:
 def redis_server() -> Iterator[RedisServer]:
     """A real Redis server for the session (skipped where Redis is not installed, except in
     CI, where a missing server is a failure)."""
-    if redis_server_bin() is None:
-        if os.environ.get("CI"):
-            pytest.fail("Redis is not installed: .ci/run installs Debian's redis-server package")
-        pytest.skip("Redis is not installed (Debian: apt-get install redis-server)")
+    require(redis_server_bin() is not None, "Redis", "redis-server")
     server = RedisServer().start()
     yield server
     server.stop()

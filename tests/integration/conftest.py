@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.platform_server import FakeTelegram, FakeZalo
+from tests.system_packages import require
 from tests.integration.harness import REPO_ROOT, RASA_PYTHON, STAFF_CHAT, Bot, Platforms, Service, free_port
 
 
@@ -94,10 +95,7 @@ CHROMIUM = "/usr/bin/chromium"
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Debian's Chromium, headless, driven by Playwright (its own browser download is not used)."""
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed: .ci/run installs Debian's chromium package")
-        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    require(os.path.exists(CHROMIUM), "chromium", "chromium")
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
     with sync_playwright() as playwright:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from tests.integration.harness import RASA_PYTHON, REPO_ROOT
 from tests.integration.scale import ScaleStack, nginx_binary, say, start_stack, turn_problems
 from tests.postgres import PostgresServer
 from tests.redis_server import RedisServer
+from tests.system_packages import require
 from tthc import deploy
 
 pytestmark = pytest.mark.slow
@@ -50,10 +50,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresSer
         pytest.skip("needs .venv-rasa and a trained model: run `make test`")
     if not (REPO_ROOT / "build" / "index" / "manifest.json").exists():
         pytest.skip("needs the search index: run `make test`")
-    if nginx_binary() is None:
-        if os.environ.get("CI"):
-            pytest.fail("nginx is not installed: .ci/run installs Debian's nginx package")
-        pytest.skip("nginx is not installed (Debian: apt-get install nginx)")
+    require(nginx_binary() is not None, "nginx", "nginx")
     database_url = postgres_server.create_database("scale_out")
     redis_server.command("FLUSHDB", db=9)
     env = {
