@@ -1,7 +1,7 @@
 """The REST channel (``/webhooks/rest/webhook``), Rasa-compatible and never silent.
 
 It takes ``{"sender": "...", "message": "...", "metadata": {...}}`` like Rasa's own REST
-channel and returns the bot's messages as a JSON list, with three differences:
+channel and returns the bot's messages as a JSON list, with these differences:
 
 - bad requests (not a JSON object, missing or mistyped fields, oversized text) get a
   400 with a clear error instead of a 500;

@@ -54,7 +54,7 @@ def enabled_channels(settings: RasaSettings) -> list[str]:
 
 
 def _write(path: Path, text: str) -> Path:
-    """Write atomically: replicas started together on one machine share ``build/``."""
+    """Write atomically: a Rasa server never reads a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}")
     partial.write_text(text, encoding="utf-8")
@@ -76,7 +76,7 @@ def endpoints(settings: RasaSettings) -> dict[str, Any]:
         from connectors.lock_store import redis_options  # noqa: PLC0415
 
         redis_options(settings.redis_url)  # a malformed URL stops the start, with its reason
-        # the URL (with its password) stays in the environment, not in the file
+        # the Redis URL (with its password) stays in the settings, not in the file
         config["lock_store"] = {"type": LOCK_STORE}
     return config
 
