@@ -26,8 +26,10 @@ from pathlib import Path
 import numpy as np
 import psutil
 
+from benchmarks.report import save
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-RESULTS = REPO_ROOT / "results" / "bench-retrieval.json"
+RESULTS = "bench-retrieval.json"  # in results/
 SCENARIOS = ("curated", "catalog", "synthetic-100k")
 
 
@@ -144,11 +146,10 @@ def main() -> None:
             continue
         print(f"{r['scenario']:16} {r['guides']:>7} {r['passages']:>9} {r['index_type']:>15} {r['build_s']:>8} "
               f"{r['query_p50_ms']:>7} {r['query_p95_ms']:>7} {r['process_rss_mb']:>7}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+
     machine = {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
                "python": platform.python_version(), "date": dt.date.today().isoformat()}
-    RESULTS.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2, ensure_ascii=False), encoding="utf-8")
-    print(f"written to {RESULTS.relative_to(REPO_ROOT)}")
+    save({"machine": machine, "rows": rows}, RESULTS)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import shutil
@@ -19,14 +18,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from benchmarks.report import save
 from benchmarks.service import throughput
-from tests.integration.harness import REPO_ROOT
 from tests.integration.scale import start_stack
 from tests.postgres import PostgresServer
 from tests.redis_server import RedisServer
 from tthc import deploy
 
-RESULTS = REPO_ROOT / "results" / "scale.json"
+RESULTS = "scale.json"  # in results/
 
 
 def run(levels: list[int], turns: int) -> dict[str, Any]:
@@ -73,10 +72,8 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=6)
     args = parser.parse_args()
     results = run(args.levels, args.turns)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
     print_table(results)
-    print(f"written to {RESULTS.relative_to(REPO_ROOT)}")
+    save(results, RESULTS)
 
 
 if __name__ == "__main__":

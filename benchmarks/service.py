@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import os
 import platform
 import shutil
@@ -39,9 +38,11 @@ import numpy as np
 import psutil
 import yaml
 
-from tests.integration.harness import RASA_PYTHON, REPO_ROOT, Service, free_port
+from benchmarks.report import save
+from tests.integration.harness import RASA_PYTHON, REPO_ROOT, Service
+from tests.ports import free_port
 
-RESULTS = REPO_ROOT / "results" / "bench-service.json"
+RESULTS = "bench-service.json"  # in results/
 BARE_DIR = REPO_ROOT / "build" / "bench" / "bare"
 
 QUESTIONS = [
@@ -330,10 +331,8 @@ def main() -> None:
     parser.add_argument("--soak-turns", type=int, default=5)
     args = parser.parse_args()
     results = run(args.rounds, args.soak_conversations, args.soak_turns)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
     print_table(results)
-    print(f"written to {RESULTS.relative_to(REPO_ROOT)}")
+    save(results, RESULTS)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from tests.ports import free_port
 
 
 def postgres_bin() -> Path | None:
@@ -26,12 +27,6 @@ def postgres_bin() -> Path | None:
     return versions[-1].parent if versions else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class PostgresServer:
     def __init__(self) -> None:
         binaries = postgres_bin()
@@ -41,7 +36,7 @@ class PostgresServer:
         # not under pytest's tmp folders: the postgres user must be able to enter it
         self.folder = Path(tempfile.mkdtemp(prefix="tthc-postgres-"))
         self.data = self.folder / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.as_root = os.geteuid() == 0
         self.user = "postgres" if self.as_root else os.environ.get("USER", "postgres")
 

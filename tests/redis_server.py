@@ -14,16 +14,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.ports import free_port
+
 
 def redis_server_bin() -> str | None:
     return shutil.which("redis-server") or (
         "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class RedisServer:
@@ -33,7 +29,7 @@ class RedisServer:
             raise FileNotFoundError("Redis is not installed (Debian: apt-get install redis-server)")
         self.binary = binary
         self.folder = Path(tempfile.mkdtemp(prefix="tthc-redis-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> RedisServer:

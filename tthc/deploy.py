@@ -191,9 +191,9 @@ def nginx_conf(topology: Topology, target: Target) -> str:
     return "\n".join(lines) + "\n"
 
 
-def nginx_command(conf: str, prefix: str) -> str:
+def nginx_command(conf: str, prefix: str, nginx: str = "nginx") -> str:
     """The shell command that runs the local balancer in the foreground."""
-    return (f'mkdir -p "{prefix}" && exec nginx -e stderr -p "{prefix}/" -c "{conf}" -g "daemon off;"')
+    return f'mkdir -p "{prefix}" && exec {nginx} -e stderr -p "{prefix}/" -c "{conf}" -g "daemon off;"'
 
 
 def procfile(topology: Topology) -> str:
@@ -235,7 +235,8 @@ def compose(topology: Topology) -> dict[str, object]:
             "restart": "unless-stopped",
         },
     }
-    for process in processes(topology, "compose"):
+    replicas = processes(topology, "compose")
+    for process in replicas:
         image, dockerfile = IMAGES[process.service]
         python = process.command[0]
         probe = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{process.port}{HEALTH_PATHS[process.service]}', timeout=5)"
@@ -255,7 +256,7 @@ def compose(topology: Topology) -> dict[str, object]:
         "image": "nginx:1.22",
         "volumes": ["./nginx/compose.conf:/etc/nginx/nginx.conf:ro"],
         "ports": [f"{topology.balancer.public}:{topology.balancer.public}"],
-        "depends_on": [p.name for p in processes(topology, "compose")],
+        "depends_on": [p.name for p in replicas],
         "restart": "unless-stopped",
     }
     return {"name": "tthc", "services": services, "volumes": {"pgdata": {}}}

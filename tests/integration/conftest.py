@@ -13,7 +13,8 @@ import pytest
 
 from tests.fakes.platform_server import FakeTelegram, FakeZalo
 from tests.system_packages import require
-from tests.integration.harness import REPO_ROOT, RASA_PYTHON, STAFF_CHAT, Bot, Platforms, Service, free_port
+from tests.integration.harness import REPO_ROOT, RASA_PYTHON, STAFF_CHAT, Bot, Platforms, Service
+from tests.ports import free_port
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -15,12 +14,6 @@ from tests.fakes.platform_server import FakeTelegram, FakeZalo
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
 STAFF_CHAT = "-100777"  # the staff Telegram group of the test bot
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:

@@ -13,14 +13,15 @@ import shutil
 import socket
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
 
-from tests.integration.harness import REPO_ROOT, Service, free_port, wait_for
+from tests.integration.harness import REPO_ROOT, Service, wait_for
+from tests.ports import free_port
 from tthc import deploy
 
 
@@ -53,7 +54,11 @@ class ScaleStack:
     balancer: subprocess.Popen[bytes]
     database_url: str
     folder: Path
-    replicas: dict[str, str] = field(default_factory=dict)  # rasa-i -> its own URL
+
+    @property
+    def replicas(self) -> dict[str, str]:
+        """Each Rasa replica's own URL, by name (rasa-1, ...)."""
+        return {p.name: f"http://{p.address}" for p in deploy.processes(self.topology, "local") if p.service == "rasa"}
 
     @property
     def public_url(self) -> str:
@@ -104,7 +109,7 @@ def start_stack(folder: Path, database_url: str, redis_url: str, replicas: deplo
     folder.mkdir(parents=True, exist_ok=True)
     conf = folder / "nginx.conf"
     conf.write_text(deploy.nginx_conf(topology, "local"), encoding="utf-8")
-    command = deploy.nginx_command(str(conf), str(folder / "nginx")).replace("exec nginx", f"exec {binary}")
+    command = deploy.nginx_command(str(conf), str(folder / "nginx"), binary)
     balancer = subprocess.Popen(["bash", "-c", command], cwd=REPO_ROOT,
                                 stdout=(folder / "nginx.log").open("ab"), stderr=subprocess.STDOUT)
     common = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "HF_HUB_OFFLINE": "1",
@@ -125,8 +130,6 @@ def start_stack(folder: Path, database_url: str, redis_url: str, replicas: deplo
     except BaseException:
         stack.stop()
         raise
-    stack.replicas = {p.name: f"http://{p.address}" for p in deploy.processes(topology, "local")
-                      if p.service == "rasa"}
     return stack
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -179,3 +181,32 @@ def test_staff_answer_a_handoff_in_the_console_and_the_citizen_sees_it(
 
     # the citizen's widget fetches it
     expect(widget(citizen).locator(".msg.staff")).to_contain_text("bộ phận một cửa phường", timeout=TIMEOUT)
+
+
+def test_a_message_whose_answer_was_lost_is_sent_again_and_handled_once(
+        context: BrowserContext, web_front: str, bot: Bot) -> None:
+    """The server handles the message but the answer never reaches the page: the widget
+    sends it again with the same message_id and gets the answer; the bot keeps it once."""
+    question = "trích lục khai sinh bản sao xin ở đâu"
+    lost: list[int] = []
+
+    def lose_the_first_answer(route: Any) -> None:
+        if lost:
+            route.continue_()
+            return
+        lost.append(route.fetch().status)  # the server handles it...
+        route.abort("connectionreset")  # ...and the answer is lost on the way back
+
+    page = context.new_page()
+    open_and_accept(page, web_front)
+    page.route("**/api/chat", lose_the_first_answer)
+    ask(page, question)
+    w = widget(page)
+    expect(w.locator(".msg.bot").first).to_contain_text("khai sinh")  # after the widget's own retry
+    expect(w.locator("[data-pending]")).to_have_count(0)
+    assert lost == [200]
+    with sqlite3.connect(bot.database_url.removeprefix("sqlite:///")) as db:
+        stored = [json.loads(data) for (data,) in db.execute("SELECT data FROM events WHERE type_name = 'user'")]
+    sent = [event for event in stored if event.get("text") == question]
+    assert len(sent) == 1, sent
+    assert sent[0].get("message_id")

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.integration.harness import RASA_PYTHON, Bot, Service, free_port
+from tests.integration.harness import RASA_PYTHON, Bot, Service
+from tests.ports import free_port
 from tests.postgres import PostgresServer
 
 pytestmark = pytest.mark.slow
