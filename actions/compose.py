@@ -12,22 +12,11 @@ from typing import Any
 
 import yaml
 
-from guides.schema import ChannelType, Guide, CHANNEL_LABELS
+from actions.policy import ASPECT_INTENT
+from guides.schema import CHANNEL_LABELS, Channel, ChannelType, Guide
+from retrieval.lexical import query_tokens
+from tthc_text import search_text
 
-ASPECTS = ("general", "documents", "fee", "time", "place", "steps", "eligibility", "online", "result", "legal")
-INTENT_ASPECT = {
-    "ask_procedure": "general",
-    "ask_documents": "documents",
-    "ask_fee": "fee",
-    "ask_time": "time",
-    "ask_place": "place",
-    "ask_steps": "steps",
-    "ask_eligibility": "eligibility",
-    "ask_online": "online",
-    "ask_result": "result",
-    "ask_legal": "legal",
-}
-ASPECT_INTENT = {aspect: intent for intent, aspect in INTENT_ASPECT.items()}
 NATIONAL_PORTAL = "https://dichvucong.gov.vn"  # where online submission starts when a guide names no page
 MAX_DOCUMENTS = 6
 MAX_LINES = 6
@@ -110,13 +99,38 @@ def channels_text(guide: Guide) -> str:
     )
 
 
+def _online_channel(guide: Guide) -> Channel | None:
+    return next((c for c in guide.channels if c.type is ChannelType.online), None)
+
+
+def online_where(guide: Guide) -> str:
+    """Where the procedure is done online: the system the guide names (the VNeID app, the
+    portal), never a made-up address."""
+    p = phrases()
+    channel = _online_channel(guide)
+    said = search_text(" ".join(filter(None, [channel.note if channel else None, *guide.steps])))
+    url = guide.online_url or NATIONAL_PORTAL
+    vneid = "vneid" in said.split() or "dinh danh dien tu" in said
+    portal = "cong dich vu cong" in said or "dich vu cong" in said
+    if vneid and not portal:
+        return p["online_vneid"]
+    if vneid:
+        return p["online_portal_or_vneid"].format(url=url)
+    return url
+
+
 def online_text(guide: Guide) -> str:
     p = phrases()
-    online = [c for c in guide.channels if c.type is ChannelType.online]
-    if online:
-        c = online[0]
-        line = p["channel_line"].format(label=CHANNEL_LABELS[c.type], time=c.time.text, fee=c.fee.text)
-        return p["online_answer"].format(url=guide.online_url or NATIONAL_PORTAL, channel=line)
+    channel = _online_channel(guide)
+    if channel:
+        line = p["channel_line"].format(label=CHANNEL_LABELS[channel.type], time=channel.time.text,
+                                        fee=channel.fee.text)
+        note = search_text(channel.note or "")
+        partial = any(f" {search_text(w)} " in f" {note} " for w in p["online_partial_words"])
+        text = p["online_partial" if partial else "online_answer"].format(where=online_where(guide), channel=line)
+        if channel.note:
+            text += "\n" + p["online_note"].format(note=shorten(channel.note, 200))
+        return text
     others = ", ".join(CHANNEL_LABELS[c.type].lower() for c in guide.channels) or "nộp trực tiếp"
     return p["online_none"].format(channels=others)
 
@@ -142,13 +156,56 @@ def numbered(items: list[str]) -> str:
     return "\n".join(lines)
 
 
-def eligibility_text(guide: Guide) -> str:
+def _facts_to_search(guide: Guide) -> list[str]:
+    """Every sentence of the guide a yes/no question may be about."""
+    facts = [*guide.conditions, guide.who]
+    for doc in guide.documents:
+        facts.append(f"{doc.name}: {doc.note}" if doc.note else doc.name)
+    facts += [f"{CHANNEL_LABELS[c.type]}: {c.note}" for c in guide.channels if c.note]
+    facts += [*guide.fees.exemptions, *(filter(None, [guide.fees.note]))]
+    facts += guide.steps
+    return [f for f in facts if f]
+
+
+def relevant_facts(guide: Guide, question: str, limit: int = 2) -> list[str]:
+    """The guide's sentences that share the most words with a question (best first)."""
+    asked = set(query_tokens(question))
+    if not asked:
+        return []
+    scored = []
+    for i, fact in enumerate(_facts_to_search(guide)):
+        shared = asked & set(query_tokens(fact))
+        score = sum(2 if "_" in t else 1 for t in shared)
+        if score >= 2:
+            scored.append((-score, i, fact))
+    return [fact for _, _, fact in sorted(scored)[:limit]]
+
+
+def eligibility_text(guide: Guide, question: str | None = None) -> str:
+    """Who may do it and on what conditions; for a yes/no question, the sentences of the
+    guide that bear on it first."""
     p = phrases()
-    lines = [p["who"].format(who=guide.who)]
-    if guide.conditions:
+    lines: list[str] = []
+    found = relevant_facts(guide, question) if question else []
+    if found:
+        lines.append(p["relevant"])
+        lines += [f"• {shorten(f, 200)}" for f in found]
+    lines.append(p["who"].format(who=shorten(guide.who, 200)))
+    conditions = [c for c in guide.conditions if c not in found]
+    if conditions:
         lines.append(p["conditions"])
-        lines += [f"• {shorten(c, 200)}" for c in guide.conditions[:MAX_LINES]]
+        lines += [f"• {shorten(c, 200)}" for c in conditions[: MAX_LINES - len(found)]]
     return "\n".join(lines)
+
+
+def steps_text(guide: Guide) -> str:
+    """The steps, then the main documents: "how do I do it" needs both."""
+    p = phrases()
+    text = numbered(guide.steps)
+    if guide.documents:
+        names = "; ".join(shorten(d.name, 60) for d in guide.documents[:3])
+        text += "\n" + p["main_documents"].format(documents=names)
+    return text
 
 
 def legal_text(guide: Guide) -> str:
@@ -160,24 +217,38 @@ def legal_text(guide: Guide) -> str:
 
 def facts_text(guide: Guide) -> str:
     p = phrases()
-    online = any(c.type is ChannelType.online for c in guide.channels) and guide.online_url
+    online = _online_channel(guide) is not None
     return "\n".join(
         [
             p["fact_place"].format(agency=shorten(guide.agency, 160)),
             p["fact_time"].format(time=guide.processing_time.text if guide.processing_time else "—"),
             p["fact_fee"].format(fee=main_fee_text(guide)),
             p["fact_online"].format(
-                online=p["online_yes"].format(url=guide.online_url) if online else p["online_no"]
+                online=p["online_yes"].format(where=online_where(guide)) if online else p["online_no"]
             ),
         ]
     )
 
 
-def answer_slots(guide: Guide, aspect: str, place: str | None = None, office: str | None = None) -> dict[str, str]:
+def title_phrase(guide: Guide, aspect: str) -> str:
+    """The title as it reads inside the aspect's answer: lower-case after the lead words
+    ("Hồ sơ đăng ký khai sinh"), without repeating them ("Thời gian giải quyết hưởng
+    bảo hiểm xã hội một lần", not "... giải quyết giải quyết ...")."""
+    if aspect == "general":
+        return guide.title
+    title = guide.title
+    for lead in phrases()["title_drop"].get(aspect, []):
+        if search_text(title).startswith(search_text(lead) + " "):
+            title = title[len(lead):].lstrip()
+            break
+    return title[:1].lower() + title[1:]
+
+
+def answer_slots(guide: Guide, aspect: str, place: str | None = None, office: str | None = None,
+                 question: str | None = None) -> dict[str, str]:
     """The placeholders of ``utter_answer_<aspect>`` for ``guide``."""
     base = {
-        # "Hồ sơ đăng ký khai sinh gồm": the title continues a sentence except in a summary
-        "title": guide.title if aspect == "general" else guide.title[:1].lower() + guide.title[1:],
+        "title": title_phrase(guide, aspect),
         "source": guide.source,
         "reviewed": guide.last_reviewed.strftime("%d/%m/%Y") if guide.last_reviewed else "—",
     }
@@ -187,8 +258,8 @@ def answer_slots(guide: Guide, aspect: str, place: str | None = None, office: st
         "fee": lambda: {"fees": fees_text(guide)},
         "time": lambda: {"times": times_text(guide)},
         "place": lambda: {"place": place_text(guide, place, office)},
-        "steps": lambda: {"steps": numbered(guide.steps)},
-        "eligibility": lambda: {"eligibility": eligibility_text(guide)},
+        "steps": lambda: {"steps": steps_text(guide)},
+        "eligibility": lambda: {"eligibility": eligibility_text(guide, question)},
         "online": lambda: {"online": online_text(guide)},
         "result": lambda: {"result": guide.result},
         "legal": lambda: {"legal": legal_text(guide)},

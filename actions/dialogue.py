@@ -1,14 +1,11 @@
-"""Conversation actions around the answers: handoff to staff, feedback, yes/no replies."""
+"""What the conversation leaves for staff: handoff tickets and ratings of answers."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from rasa_sdk import Tracker
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
-
+from actions.cues import read
 from console.db import session_scope
 from console.handoff import notify_staff
 from console.store import open_ticket, open_tickets_of, record_feedback
@@ -23,12 +20,14 @@ def _last_question(tracker: Tracker) -> str:
         if event.get("event") == "user":
             text = str(event.get("text") or "")
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            if text and not text.startswith("/") and intent not in ("affirm", "deny", "request_human"):
+            if text and not text.startswith("/") and intent not in ("affirm", "deny", "request_human") \
+                    and not read(text).person and not read(text).affirm:
                 return text
     return ""
 
 
-def handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[EventType]:
+def handoff(tracker: Tracker, reason: str, procedure_code: str | None) -> int | None:
+    """Open (or add to) the citizen's handoff ticket; its id, or None if it could not be stored."""
     try:
         with session_scope() as session:
             already_open = open_tickets_of(session, tracker.sender_id)
@@ -37,86 +36,32 @@ def handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> 
                 sender_id=tracker.sender_id,
                 channel=tracker.get_latest_input_channel() or "",
                 reason=reason,
-                procedure_code=tracker.get_slot("procedure_code"),
+                procedure_code=procedure_code,
                 last_message=_last_question(tracker),
             )
             ticket_id = ticket.id
     except Exception:
         logger.exception("could not open a handoff ticket for %s", tracker.sender_id)
-        dispatcher.utter_message(response="utter_service_unavailable")
-        return [SlotSet("awaiting", None)]
+        return None
     if not already_open:  # after the commit: the notification is queued in the same database
         settings = get_settings()
         try:
             notify_staff(settings.database_url, settings.staff_telegram_chat_id, ticket, settings.public_url)
         except Exception:
             logger.exception("could not queue the staff notification for ticket %s", ticket_id)
-    dispatcher.utter_message(response="utter_handoff_opened", ticket=f"#{ticket_id}")
-    return [SlotSet("awaiting", None), SlotSet("fallback_count", 0)]
+    return int(ticket_id)
 
 
-def feedback(dispatcher: CollectingDispatcher, tracker: Tracker, helpful: bool) -> list[EventType]:
+def store_feedback(tracker: Tracker, helpful: bool, procedure_code: str | None) -> None:
+    """Keep a citizen's rating of the answer about ``procedure_code``."""
     try:
         with session_scope() as session:
             record_feedback(
                 session,
                 sender_id=tracker.sender_id,
                 channel=tracker.get_latest_input_channel() or "",
-                procedure_code=tracker.get_slot("procedure_code"),
+                procedure_code=procedure_code,
                 helpful=helpful,
             )
     except Exception:
         logger.exception("could not store feedback from %s", tracker.sender_id)
-    dispatcher.utter_message(response="utter_feedback_positive" if helpful else "utter_feedback_negative")
-    return [SlotSet("awaiting", None)]
-
-
-class ActionHandoff(Action):
-    """The citizen asked for a person: open a ticket for staff and say what happens next."""
-
-    def name(self) -> str:
-        return "action_handoff"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        return handoff(dispatcher, tracker, "request")
-
-
-class ActionFeedback(Action):
-    """Store "hữu ích / chưa hữu ích" for the current procedure."""
-
-    def name(self) -> str:
-        return "action_feedback"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        return feedback(dispatcher, tracker, helpful=intent == "feedback_positive")
-
-
-class ActionReplyAffirm(Action):
-    """"Có" / "đúng rồi": accept what the bot offered last (a clerk, or rate the answer)."""
-
-    def name(self) -> str:
-        return "action_reply_affirm"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        awaiting = tracker.get_slot("awaiting")
-        if awaiting == "human":
-            return handoff(dispatcher, tracker, "fallback")
-        if awaiting == "feedback":
-            return feedback(dispatcher, tracker, helpful=True)
-        dispatcher.utter_message(response="utter_ack")
-        return []
-
-
-class ActionReplyDeny(Action):
-    """"Không": decline what the bot offered last."""
-
-    def name(self) -> str:
-        return "action_reply_deny"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        awaiting = tracker.get_slot("awaiting")
-        if awaiting == "feedback":
-            return feedback(dispatcher, tracker, helpful=False)
-        dispatcher.utter_message(response="utter_no_handoff" if awaiting == "human" else "utter_ack")
-        return [SlotSet("awaiting", None)]

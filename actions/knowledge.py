@@ -12,12 +12,15 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from guides.loader import load_guides
 from guides.schema import Guide
 from retrieval.index import MANIFEST, Hit, SearchIndex
+from retrieval.lexical import query_tokens
 from tthc.settings import Settings, get_settings
+from tthc_text import lexical_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +35,34 @@ class KnowledgeState:
 
     def search(self, text: str, k: int = 5) -> list[Hit]:
         return [h for h in self.index.search(text, k=k) if h.code in self.guides]
+
+    @cached_property
+    def _tokens(self) -> dict[str, frozenset[str]]:
+        """Each guide's lexical tokens: folded syllables and syllable pairs of its text."""
+        tokens = {}
+        for code, guide in self.guides.items():
+            parts = [guide.title, *guide.aliases, guide.summary or "", guide.who, guide.agency, guide.result,
+                     *guide.conditions, *guide.steps, *guide.sample_questions, guide.field]
+            parts += [f"{d.name} {d.note or ''}" for d in guide.documents]
+            tokens[code] = frozenset(t for part in parts for t in lexical_tokens(part))
+        return tokens
+
+    def naming(self, code: str, current: str, text: str) -> tuple[float, float]:
+        """How ``text`` names procedure ``code`` rather than ``current``: the IDF weight of
+        its tokens that are in code's names (titles, aliases) but nowhere in current's
+        guide, and the share of code's best-covered name it says (0..1)."""
+        position = self.index.by_code.get(code)
+        if position is None:
+            return 0.0, 0.0
+        lexical = self.index.lexical
+        tokens = set(query_tokens(text))
+        novel = (tokens & lexical.guide_vocab[position]) - self._tokens.get(current, frozenset())
+        return sum(lexical.weight(t) for t in novel), lexical.precision(list(tokens), position)
+
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """Every folded word the loaded guides use (computed once per loaded state)."""
+        return frozenset(t for tokens in self._tokens.values() for t in tokens if "_" not in t)
 
 
 class Knowledge:

@@ -1,65 +1,73 @@
-"""Deciding which procedure a message is about: a pure function of the search hits and
-the conversation's current procedure."""
+"""Which procedure a message names: a pure function of the search hits.
+
+The search score is the calibrated probability that a guide answers the message. A message
+names a procedure when its best guide is confident. Close confident guides are told apart
+by their names: "đăng ký tạm trú" names "Đăng ký tạm trú" fully, "Xóa đăng ký tạm trú"
+only in part; when that does not settle it the message is ambiguous (ask which one). Below
+the threshold the best guides are only candidates ("weak"): the dialogue decides with what
+else it knows (the conversation's procedure, the NLU). Below the floor: nothing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
-from retrieval.index import Hit
+Kind = Literal["named", "ambiguous", "weak", "none"]
 
-Outcome = Literal["answer", "ask_which", "not_found"]
-
-# Below this score a candidate is not worth offering as a button.
+# Below this score a guide is not worth offering as a choice.
 CANDIDATE_FLOOR = 0.15
 MAX_CHOICES = 4
+FULL_NAME = 0.999  # a query that covers a guide's whole name
+
+
+class HitLike(Protocol):
+    code: str
+    title: str
+    score: float
+    precision: float
 
 
 @dataclass(frozen=True)
-class Resolution:
-    outcome: Outcome
+class Found:
+    kind: Kind
     code: str | None = None
-    choices: list[tuple[str, str]] = field(default_factory=list)  # (code, title)
-    switched: bool = False  # the message named another procedure than the current one
+    score: float = 0.0
+    options: list[tuple[str, str]] = field(default_factory=list)  # (code, title), best first
+    scores: dict[str, float] = field(default_factory=dict)  # every hit's score, by code
+
+    @property
+    def option_codes(self) -> list[str]:
+        return [code for code, _ in self.options]
 
 
-def resolve(
-    hits: Sequence[Hit],
+NOTHING = Found("none")
+
+
+def find(
+    hits: Sequence[HitLike],
     *,
-    current: str | None,
-    chosen: str | None,
     answer_threshold: float,
     ambiguity_margin: float,
-    switch_threshold: float | None = None,
-) -> Resolution:
-    """What to answer.
+    floor: float = CANDIDATE_FLOOR,
+) -> Found:
+    """What the hits (best first) say the message is about."""
+    if not hits or hits[0].score < floor:
+        return NOTHING
+    found = _find(hits, answer_threshold, ambiguity_margin, floor)
+    return Found(found.kind, found.code, found.score, found.options, {h.code: h.score for h in hits})
 
-    - ``chosen``: a code the citizen picked with a button: answer it.
-    - a confident top hit, clearly ahead of the next: answer it (switching procedure if the
-      conversation was about another one).
-    - several confident hits close together: ask which one.
-    - nothing confident, but the conversation has a current procedure: a clear enough
-      other procedure (``switch_threshold``: "thế còn đăng ký tạm trú?") switches to it;
-      otherwise the message is a follow-up ("còn lệ phí thì sao?") about the current one.
-    - weak candidates only: ask which one; nothing at all: not found.
-    """
-    if chosen:
-        return Resolution("answer", chosen, switched=chosen != current)
-    confident = [h for h in hits if h.score >= answer_threshold]
-    if confident:
-        top = confident[0]
-        close = [h for h in confident if top.score - h.score < ambiguity_margin]
-        if current and any(h.code == current for h in close):
-            return Resolution("answer", current)
+
+def _find(hits: Sequence[HitLike], answer_threshold: float, ambiguity_margin: float, floor: float) -> Found:
+    top = hits[0]
+    if top.score >= answer_threshold:
+        close = [h for h in hits if h.score >= answer_threshold and top.score - h.score < ambiguity_margin]
         if len(close) > 1:
-            return Resolution("ask_which", choices=[(h.code, h.title) for h in close[:MAX_CHOICES]])
-        return Resolution("answer", top.code, switched=top.code != current)
-    if current:
-        if switch_threshold is not None and hits and hits[0].code != current and hits[0].score >= switch_threshold:
-            return Resolution("answer", hits[0].code, switched=True)
-        return Resolution("answer", current)
-    weak = [h for h in hits if h.score >= CANDIDATE_FLOOR]
-    if weak:
-        return Resolution("ask_which", choices=[(h.code, h.title) for h in weak[:3]])
-    return Resolution("not_found")
+            whole = [h for h in close if h.precision >= FULL_NAME]
+            if len(whole) == 1:
+                return Found("named", whole[0].code, whole[0].score)
+            return Found("ambiguous", options=[(h.code, h.title) for h in close[:MAX_CHOICES]])
+        return Found("named", top.code, top.score)
+    weak = [h for h in hits if h.score >= floor]
+    return Found("weak", top.code, top.score, options=[(h.code, h.title) for h in weak[:3]])

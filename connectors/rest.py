@@ -37,6 +37,7 @@ from sanic.response import HTTPResponse
 from connectors.messages import empty_message_text, parse_rest_body, too_fast_text, unavailable_text
 from connectors.ratelimit import Limiter, make_limiter
 from connectors.settings import get_settings
+from connectors.trace import trace_message, turn_record, wants_trace
 from connectors.tracker_store import watch_store
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,19 @@ def replayed_replies(events: Any, sender: str, message_id: str) -> list[dict[str
             message.update({key: event.data[key] for key in BOT_MESSAGE_KEYS if event.data.get(key)})
             replies.append(message)
     return replies
+
+
+async def traced_turn(agent: Any, sender: str) -> dict[str, Any] | None:
+    """The record of the turn just handled for ``sender`` (see ``connectors.trace``)."""
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return None
+    try:
+        tracker = await store.retrieve(sender)
+    except Exception:  # noqa: BLE001 - a trace is diagnostics: never fail the answer for it
+        logger.exception("could not read the turn record of %s", sender)
+        return None
+    return turn_record(tracker.events) if tracker else None
 
 
 async def answered_before(agent: Any, sender: str, message_id: str) -> list[dict[str, Any]] | None:
@@ -148,15 +162,20 @@ class PoliteRestInput(InputChannel):
             if health.failed:
                 logger.error("the conversation store failed for %s: %s", parsed.sender, health.error)
                 failed = True
+            trace = wants_trace(parsed.metadata)
             if failed:
                 # Not saved: ask the client to send it again rather than pretend it arrived.
-                return response.json(
-                    [*collector.messages, {"recipient_id": parsed.sender, "text": unavailable_text(domain)}],
-                    status=503, headers={"Retry-After": "5"},
-                )
+                messages = [*collector.messages, {"recipient_id": parsed.sender, "text": unavailable_text(domain)}]
+                if trace:
+                    messages.append(trace_message(parsed.sender, None))
+                return response.json(messages, status=503, headers={"Retry-After": "5"})
+            record = await traced_turn(agent, parsed.sender) if trace else None
             if not collector.messages:
                 logger.error("empty reply for sender %s: sending the service-unavailable message", parsed.sender)
                 collector.messages.append({"recipient_id": parsed.sender, "text": unavailable_text(domain)})
+                record = None
+            if trace:
+                return response.json([*collector.messages, trace_message(parsed.sender, record)])
             return response.json(collector.messages)
 
         return webhook

@@ -15,8 +15,15 @@ from typing import Any
 from sqlalchemy import Engine, inspect, text
 
 LOW_CONFIDENCE = 0.5
+# Before turns were recorded, "not understood" was read from the NLU and the fallback action.
 FALLBACK_INTENTS = {"nlu_fallback", "out_of_scope"}
 FALLBACK_ACTIONS = {"action_fallback", "action_default_fallback"}
+# The bot records each turn in the slot "turn" ({"outcome", "codes", "aspect"}, see
+# actions/policy.py); these outcomes are the turns it did not understand.
+TURN_SLOT = "turn"
+NOT_UNDERSTOOD = ("rephrase", "offer_handoff", "not_covered", "clarify")
+# Conversations of `tthc dialogue eval` (sender "eval-<run>-<id>") stay out of the statistics.
+EVALUATION_PREFIX = "eval-"
 
 
 @dataclass
@@ -31,6 +38,7 @@ class Turn:
     procedure_code: str | None = None
     buttons: list[str] = field(default_factory=list)
     fallback: bool = False
+    outcome: str | None = None  # the bot's record of the turn (user turns)
 
 
 @dataclass
@@ -40,6 +48,10 @@ class Conversation:
     first_at: dt.datetime | None = None
     last_at: dt.datetime | None = None
     turns: list[Turn] = field(default_factory=list)
+
+    @property
+    def is_evaluation(self) -> bool:
+        return self.sender_id.startswith(EVALUATION_PREFIX)
 
     @property
     def user_turns(self) -> list[Turn]:
@@ -122,6 +134,16 @@ def _apply(conversation: Conversation, kind: str, timestamp: float, action: str 
         buttons = [str(b.get("title", "")) for b in ((data.get("data") or {}).get("buttons") or [])
                    if isinstance(b, dict)]
         conversation.turns.append(Turn(at, "bot", str(data.get("text") or ""), buttons=buttons))
+    elif kind == "slot" and data.get("name") == TURN_SLOT and isinstance(data.get("value"), dict):
+        record = data["value"]
+        for turn in reversed(conversation.turns):
+            if turn.who == "user":
+                turn.outcome = str(record.get("outcome") or "")
+                turn.fallback = turn.outcome in NOT_UNDERSTOOD
+                codes = record.get("codes") or []
+                # the procedure the turn was answered about (none for a greeting, a handoff...)
+                turn.procedure_code = str(codes[0]) if turn.outcome == "answer" and codes else None
+                break
     elif kind == "slot" and data.get("name") == "procedure_code" and data.get("value"):
         # the procedure the last question was answered about
         for turn in reversed(conversation.turns):

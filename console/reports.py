@@ -36,6 +36,7 @@ def dashboard(conversations: dict[str, Conversation], session: Session, since: d
     by_channel: dict[str, list[int]] = defaultdict(lambda: [0] * len(days))
     fallbacks, users = [0] * len(days), [0] * len(days)
     procedures: Counter[str] = Counter()
+    conversations = {k: c for k, c in conversations.items() if not c.is_evaluation}
     for conversation in conversations.values():
         for turn in conversation.user_turns:
             day = turn.at.date()

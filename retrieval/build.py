@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+import tthc_text
 from guides.loader import guide_files, load_guides
 from guides.schema import Guide
 from retrieval import calibrate
@@ -37,12 +38,14 @@ from retrieval.index import (
     SearchIndex,
     make_faiss_index,
     save_index,
+    top_two,
 )
+from retrieval.noise import CONTEXT_FILE, ContextNoise, load_noise, maybe_wrap
 from retrieval.passages import Passage, guide_document, guide_passages
 
 logger = logging.getLogger(__name__)
 
-BUILD_VERSION = "1"  # bump when the artefact format or the build logic changes
+BUILD_VERSION = "3"  # bump when the artefact format or the build logic changes
 OFFTOPIC_FILE = Path(__file__).parent / "data" / "offtopic.yml"
 OFFTOPIC_INTENTS = ("out_of_scope", "chitchat", "greet", "goodbye", "thank")
 MIN_RICH_GUIDES = 20
@@ -89,7 +92,9 @@ def fingerprint(options: BuildOptions) -> str:
     digest.update(json.dumps(options.settings_key(), sort_keys=True).encode())
     roots = [options.procedures_dir, *options.train_dirs]
     files = [f for root in roots if root.exists() for f in guide_files(root)]
-    for path in [*files, *_nlu_files(options.nlu_dir), OFFTOPIC_FILE]:
+    # The text normalisation (shorthand table, folding) shapes every token the index holds.
+    text_code = sorted(Path(tthc_text.__file__).parent.glob("*.py"))
+    for path in [*files, *_nlu_files(options.nlu_dir), OFFTOPIC_FILE, CONTEXT_FILE, *text_code]:
         digest.update(str(path.name).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -154,7 +159,8 @@ def encoder_training_data(guides: list[Guide], options: BuildOptions) -> dict[st
 
 
 def calibration_data(
-    index: SearchIndex, anchors: dict[str, list[str]], offtopic: list[str], seed: int = 29
+    index: SearchIndex, anchors: dict[str, list[str]], offtopic: list[str], seed: int = 29,
+    noise: ContextNoise | None = None,
 ) -> tuple[list[np.ndarray], list[int]]:
     """Features and labels from synthesised in-scope questions and off-topic messages.
 
@@ -175,8 +181,10 @@ def calibration_data(
         if position is None or not texts:
             continue
         for _ in range(per_guide):
-            queries.append((augment(rng.choice(texts), rng), position))
+            queries.append((maybe_wrap(augment(rng.choice(texts), rng), rng, noise), position))
     queries += [(text, None) for text in offtopic]
+    if noise is not None:  # off-topic messages with context are still off-topic
+        queries += [(noise.wrap(text, rng), None) for text in offtopic]
     x: list[np.ndarray] = []
     y: list[int] = []
     for query, answer in queries:
@@ -187,8 +195,9 @@ def calibration_data(
             ranked.append(answer)
         missing = [g for g in ranked if g not in dense]
         dense.update(index.dense_scores(index.encode_query(query), missing))
+        top = top_two(dense.values())
         for g in ranked:
-            x.append(index.features(g, dense[g], tokens, lexical, best))
+            x.append(index.features(g, dense[g], tokens, lexical, best, top))
             y.append(int(g == answer))
     return x, y
 
@@ -209,6 +218,7 @@ def build_from_guides(
     passages: list[Passage] = [p for i, g in enumerate(guides) for p in guide_passages(g, i)]
     offtopic = offtopic_texts(options.nlu_dir)
     training = encoder_training_data(guides, options)
+    noise = load_noise(options.nlu_dir)
 
     out = options.out_dir
     out.mkdir(parents=True, exist_ok=True)
@@ -220,7 +230,7 @@ def build_from_guides(
         model_ref = options.embedding_model
     else:
         progress("training the project's embedding model")
-        anchors, positives = training_pairs(list(training.values()))
+        anchors, positives = training_pairs(list(training.values()), noise=noise)
         corpus: Iterable[str] = [p.text for p in passages] + [guide_document(g) for g in guides] + offtopic
         model = train_static_encoder(
             corpus,
@@ -251,7 +261,8 @@ def build_from_guides(
     refs = [GuideRef(g.code, g.id, g.title, g.status.value) for g in guides]
     index = SearchIndex(refs, passages, vectors, faiss_index, model, form, calibrate.DEFAULT, manifest)  # type: ignore[arg-type]
     progress("calibrating the score")
-    x, y = calibration_data(index, {code: texts for code, (_, texts) in training.items()}, offtopic)
+    x, y = calibration_data(index, {code: texts for code, (_, texts) in training.items()}, offtopic,
+                            noise=noise)
     calibration = calibrate.fit(x, y)
     manifest["calibration_pairs"] = len(y)
     manifest["encoder_seconds"] = round(encoder_seconds, 2)

@@ -1,9 +1,11 @@
 """Turning dense and lexical evidence into one score in [0, 1].
 
-The score is a logistic model over four features of a (query, guide) pair: the best
+The score is a logistic model over six features of a (query, guide) pair: the best
 cosine between the query and the guide's passages, the share of the query's IDF mass the
-guide covers, how fully the query covers the guide's best passage, and the guide's BM25
-score relative to the best one for that query. Its
+guide's names cover, how fully the query covers the guide's best name, the guide's BM25
+score relative to the best one for that query, how far its cosine stands above the best
+other guide's (negative below it), and the share of the query's IDF mass all the guide's
+passages cover (its sample questions and summary too). Its
 weights are fitted at build time on questions synthesised from the content (noisy
 variants of titles, aliases and sample questions, answered by their guide) and on
 off-topic messages (answered by nothing), so a score means the same for every query.
@@ -16,11 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FEATURES = ("dense", "coverage", "precision", "bm25_relative")
+FEATURES = ("dense", "coverage", "precision", "bm25_relative", "dense_margin", "text_coverage")
 
 
-def features(dense: float, coverage: float, precision: float, bm25_relative: float) -> np.ndarray:
-    return np.array([dense, coverage, precision, bm25_relative], dtype=np.float64)
+def features(dense: float, coverage: float, precision: float, bm25_relative: float,
+             dense_margin: float = 0.0, text_coverage: float = 0.0) -> np.ndarray:
+    return np.array([dense, coverage, precision, bm25_relative, dense_margin, text_coverage], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class Calibration:
 
 
 # Used before fitting, and when there is too little data to fit (a handful of guides).
-DEFAULT = Calibration(weights=(6.0, 4.0, 2.0, 1.0), bias=-8.0)
+DEFAULT = Calibration(weights=(6.0, 4.0, 2.0, 1.0, 4.0, 1.0), bias=-8.0)
 
 
 def _newton(data: np.ndarray, labels: np.ndarray, l2: float, iterations: int) -> np.ndarray:

@@ -21,6 +21,7 @@ from typing import Literal
 
 import numpy as np
 
+from retrieval.noise import ContextNoise, maybe_wrap
 from tthc_text import normalize, search_text
 
 logger = logging.getLogger(__name__)
@@ -71,15 +72,17 @@ def augment(text: str, rng: random.Random) -> str:
 
 
 def training_pairs(
-    anchors_by_doc: Sequence[tuple[str, Sequence[str]]], seed: int = 13, variants: int = 3
+    anchors_by_doc: Sequence[tuple[str, Sequence[str]]], seed: int = 13, variants: int = 3,
+    noise: ContextNoise | None = None,
 ) -> tuple[list[str], list[str]]:
-    """(anchor, positive) pairs: each anchor text and noisy variants against its document."""
+    """(anchor, positive) pairs: each anchor text and noisy variants (some with personal
+    context, see :mod:`retrieval.noise`) against its document."""
     rng = random.Random(seed)
     anchors: list[str] = []
     positives: list[str] = []
     for document, texts in anchors_by_doc:
         for text in texts:
-            for variant in [text] + [augment(text, rng) for _ in range(variants)]:
+            for variant in [text] + [maybe_wrap(augment(text, rng), rng, noise) for _ in range(variants)]:
                 anchors.append(variant)
                 positives.append(document)
     return anchors, positives

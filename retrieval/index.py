@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -56,10 +56,17 @@ class Hit:
     title: str
     score: float
     dense: float
-    lexical: float
+    lexical: float  # share of the query's IDF mass the guide's names cover (0..1)
+    precision: float = 0.0  # how fully the query covers the guide's best-covered name (0..1)
 
     def to_json(self) -> dict[str, object]:
         return {"code": self.code, "id": self.id, "title": self.title, "score": round(self.score, 4)}
+
+
+def top_two(values: Iterable[float]) -> tuple[float, float]:
+    """The best and the second-best of some cosines (0.0 where there are fewer)."""
+    best = sorted(values, reverse=True)[:2]
+    return (best[0] if best else 0.0, best[1] if len(best) > 1 else 0.0)
 
 
 def make_faiss_index(vectors: np.ndarray, exact_max: int):  # type: ignore[no-untyped-def]
@@ -106,6 +113,10 @@ class SearchIndex:
         # questions share aspect words ("bao lâu", "ở đâu") that would match across guides.
         names = [p for p in passages if p.kind in NAME_KINDS]
         self.lexical = LexicalScorer([lexical_tokens(p.text) for p in names], [p.guide for p in names], len(guides))
+        # ... and every passage (sample questions, summary), for how much of a long message
+        # the guide's own words explain
+        self.text = LexicalScorer([lexical_tokens(p.text) for p in passages], [p.guide for p in passages],
+                                  len(guides))
         self.by_code = {g.code: i for i, g in enumerate(guides)}
 
     # -- loading -----------------------------------------------------------------------
@@ -157,15 +168,26 @@ class SearchIndex:
         return dense, lexical, tokens
 
     def features(
-        self, guide: int, dense: float, tokens: list[str], lexical: dict[int, float], best_bm25: float
+        self, guide: int, dense: float, tokens: list[str], lexical: dict[int, float], best_bm25: float,
+        top_dense: tuple[float, float] = (0.0, 0.0),
     ) -> np.ndarray:
-        """The calibration features of one candidate guide for one query."""
+        """The calibration features of one candidate guide for one query; ``top_dense``
+        holds the two best cosines among the query's candidates."""
+        best, second = top_dense
+        margin = dense - (second if dense >= best else best)
         return features(
             dense,
             self.lexical.coverage(tokens, guide),
             self.lexical.precision(tokens, guide),
             lexical.get(guide, 0.0) / best_bm25 if best_bm25 > 0 else 0.0,
+            margin,
+            self.text.coverage(tokens, guide),
         )
+
+    def name_precision(self, code: str, text: str) -> float:
+        """How fully ``text`` covers the best-covered name (title, alias) of guide ``code``."""
+        position = self.by_code.get(code)
+        return 0.0 if position is None else self.lexical.precision(query_tokens(text), position)
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
         """Guides ranked by calibrated score, best first."""
@@ -173,12 +195,13 @@ class SearchIndex:
             return []
         dense, lexical, tokens = self.candidates(query, k)
         best_bm25 = max(lexical.values(), default=0.0)
+        top = top_two(dense.values())
         hits = []
         for g, d in dense.items():
-            score = self.calibration.score(self.features(g, d, tokens, lexical, best_bm25))
+            score = self.calibration.score(self.features(g, d, tokens, lexical, best_bm25, top))
             cov = self.lexical.coverage(tokens, g)
             ref = self.guides[g]
-            hits.append(Hit(ref.code, ref.id, ref.title, score, d, cov))
+            hits.append(Hit(ref.code, ref.id, ref.title, score, d, cov, self.lexical.precision(tokens, g)))
         hits.sort(key=lambda h: (-h.score, -h.dense))
         return hits[:k]
 

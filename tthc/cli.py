@@ -181,6 +181,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- dialogue --------------------------------------------------------------------------
+def cmd_dialogue_eval(args: argparse.Namespace) -> int:
+    from tthc.dialogue_eval import Runner, format_report, load_conversations, score  # noqa: PLC0415
+
+    try:
+        conversations = load_conversations(args.file)
+    except (OSError, ValueError) as error:
+        err.print(f"[red]{error}[/red]")
+        return 2
+    runner = Runner(url=args.url)
+    err.print(f"{len(conversations)} conversations to {args.url} (run {runner.run})")
+    results = runner.evaluate(conversations, concurrency=args.concurrency)
+    report = score(results)
+    if args.json:
+        _dump(report)
+    else:
+        sys.stdout.write(format_report(report, results) + "\n")
+    return 0
+
+
 # -- parser ----------------------------------------------------------------------------
 def cmd_admin_create_user(args: argparse.Namespace) -> int:
     import getpass  # noqa: PLC0415
@@ -303,6 +323,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", choices=["bm25"], default=None, help="rank by BM25 alone instead")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
+
+    dialogue = sub.add_parser("dialogue", help="evaluate whole conversations against a running bot")
+    dsub_ = dialogue.add_subparsers(dest="dialogue_command", required=True)
+    p = dsub_.add_parser("eval", help="send each conversation of FILE turn by turn and score the bot's record")
+    p.add_argument("file", type=Path)
+    p.add_argument("--url", default="http://localhost:5005/webhooks/rest/webhook",
+                   help="the REST channel's full webhook URL")
+    p.add_argument("--concurrency", type=int, default=4, help="conversations sent at once")
+    p.add_argument("--json", action="store_true", help="print only the figures and failures as JSON")
+    p.set_defaults(func=cmd_dialogue_eval)
 
     admin = sub.add_parser("admin", help="staff accounts of the console")
     asub = admin.add_subparsers(dest="admin_command", required=True)

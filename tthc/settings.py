@@ -41,9 +41,6 @@ class Settings(BaseSettings):
     # Dialogue thresholds on the retrieval score (0..1)
     answer_threshold: float = 0.5
     ambiguity_margin: float = 0.04
-    # In a conversation about one procedure, a message naming another one with at least
-    # this score switches to it (lower than answer_threshold: the context is procedures).
-    switch_threshold: float = 0.3
 
     # Services
     action_host: str = "0.0.0.0"

@@ -20,6 +20,8 @@ ABBREVIATIONS: dict[str, str] = {
     "blx": "bằng lái xe",
     "hk": "hộ khẩu",
     "ks": "khai sinh",
+    "gks": "giấy khai sinh",
+    "gkh": "giấy kết hôn",
     "kt": "khai tử",
     "dkkh": "đăng ký kết hôn",
     "dkks": "đăng ký khai sinh",

@@ -1,6 +1,8 @@
-"""The rasa-sdk actions run for real: a ``Tracker`` built from a dict, a
+"""``action_respond`` runs for real: a ``Tracker`` built from a dict, a
 ``CollectingDispatcher``, and the session's small index behind ``actions.knowledge``.
-Handoff and feedback write to a temporary SQLite database brought up by Alembic."""
+Handoff and feedback write to a temporary SQLite database brought up by Alembic. The
+policy's rules are tested in test_policy.py; these tests check what the action sends and
+records (slots, the turn record, tickets, ratings)."""
 
 from __future__ import annotations
 
@@ -19,13 +21,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 import actions.knowledge as knowledge_module
-from actions.answer import ActionAnswer, ActionFallback
-from actions.dialogue import ActionFeedback, ActionHandoff, ActionReplyAffirm, ActionReplyDeny
 from actions.knowledge import Knowledge
+from actions.turn import ActionRespond
 from console.db import session_scope
 from console.migrate import upgrade
 from console.models import Feedback, HandoffTicket
 from tests.retrieval.conftest import (
+    CAN_CUOC_14,
+    CAN_CUOC_DUOI_14,
     KET_HON,
     KHAI_SINH,
     TAM_TRU,
@@ -77,6 +80,10 @@ def make_tracker(
                 "fallback_count": None,
                 "awaiting": None,
                 "place": None,
+                "aspect": None,
+                "options": None,
+                "pending": None,
+                "rated": None,
                 **(slots or {}),
             },
             "latest_message": latest,
@@ -99,6 +106,12 @@ def run(action: Action, tracker: Tracker) -> tuple[list[dict[str, Any]], list[di
 def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
     assert all(e["event"] == "slot" for e in events)
     return {e["name"]: e["value"] for e in events}
+
+
+def respond(tracker: Tracker) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Run action_respond: its messages and its slots (the turn record among them)."""
+    messages, events = run(ActionRespond(), tracker)
+    return messages, slot_events(events)
 
 
 def payload(button: dict[str, str]) -> tuple[str, dict[str, str]]:
@@ -167,10 +180,8 @@ def rows(model: type) -> list[Any]:
 # ------------------------------------------------------------------ answers
 
 
-def test_general_question_is_answered_with_buttons_and_slots(kb: Knowledge) -> None:
-    messages, events = run(
-        ActionAnswer(), make_tracker("làm giấy khai sinh cho con", "ask_procedure")
-    )
+def test_general_question_is_answered_with_buttons_slots_and_a_record(kb: Knowledge) -> None:
+    messages, slots = respond(make_tracker("làm giấy khai sinh cho con", "ask_procedure"))
     assert [m["response"] for m in messages] == ["utter_answer_general", "utter_ask_feedback"]
     answer = messages[0]
     assert answer["title"] == "Đăng ký khai sinh"
@@ -180,128 +191,129 @@ def test_general_question_is_answered_with_buttons_and_slots(kb: Knowledge) -> N
         (intent, {"procedure_code": KHAI_SINH})
         for intent in ("ask_documents", "ask_fee", "ask_time", "ask_place")
     ]
-    assert slot_events(events) == {
-        "procedure_code": KHAI_SINH,
-        "procedure_title": "Đăng ký khai sinh",
-        "fallback_count": 0,
-        "awaiting": "feedback",
-    }
+    assert slots["turn"] == {"outcome": "answer", "codes": [KHAI_SINH], "aspect": "general"}
+    assert (slots["procedure_code"], slots["procedure_title"]) == (KHAI_SINH, "Đăng ký khai sinh")
+    assert (slots["fallback_count"], slots["awaiting"], slots["rated"]) == (0, "feedback", [KHAI_SINH])
 
 
-def test_aspect_intent_picks_the_response(kb: Knowledge) -> None:
-    messages, events = run(
-        ActionAnswer(), make_tracker("đăng ký kết hôn cần giấy tờ gì", "ask_documents")
-    )
+def test_the_rating_is_asked_once_per_procedure(kb: Knowledge) -> None:
+    tracker = make_tracker("còn lệ phí thì sao", "ask_fee",
+                           slots={"procedure_code": KHAI_SINH, "rated": [KHAI_SINH]})
+    messages, slots = respond(tracker)
+    assert [m["response"] for m in messages] == ["utter_answer_fee"]
+    assert slots["awaiting"] is None and slots["rated"] == [KHAI_SINH]
+
+
+def test_the_words_pick_the_aspect_even_when_the_intent_says_otherwise(kb: Knowledge) -> None:
+    messages, slots = respond(make_tracker("đăng ký kết hôn cần giấy tờ gì", "ask_fee"))
     assert messages[0]["response"] == "utter_answer_documents"
     assert messages[0]["title"] == "đăng ký kết hôn"
     assert messages[0]["documents"].startswith("1. ")
     assert all(payload(b)[0] != "ask_documents" for b in messages[0]["buttons"])
-    assert all(payload(b)[1] == {"procedure_code": KET_HON} for b in messages[0]["buttons"])
-    assert slot_events(events)["procedure_code"] == KET_HON
+    assert slots["turn"] == {"outcome": "answer", "codes": [KET_HON], "aspect": "documents"}
 
 
-def test_follow_up_uses_the_current_procedure(kb: Knowledge) -> None:
-    tracker = make_tracker("còn lệ phí thì sao", "ask_fee", slots={"procedure_code": KET_HON})
-    messages, events = run(ActionAnswer(), tracker)
+def test_a_follow_up_without_the_procedures_name_keeps_it(kb: Knowledge) -> None:
+    tracker = make_tracker("có mất tiền ko", "affirm", slots={"procedure_code": KET_HON, "aspect": "documents"})
+    messages, slots = respond(tracker)
     assert messages[0]["response"] == "utter_answer_fee"
     assert messages[0]["title"] == "đăng ký kết hôn" and "fees" in messages[0]
     assert {payload(b)[1]["procedure_code"] for b in messages[0]["buttons"]} == {KET_HON}
-    assert slot_events(events)["procedure_code"] == KET_HON
+    assert slots["turn"] == {"outcome": "answer", "codes": [KET_HON], "aspect": "fee"}
 
 
 def test_a_confident_new_procedure_switches(kb: Knowledge) -> None:
-    tracker = make_tracker(
-        "làm giấy khai sinh cho con cần những gì",
-        "ask_documents",
-        slots={"procedure_code": KET_HON},
-    )
-    messages, events = run(ActionAnswer(), tracker)
+    tracker = make_tracker("thế còn làm giấy khai sinh cho con thì cần những gì", "ask_documents",
+                           slots={"procedure_code": KET_HON})
+    messages, slots = respond(tracker)
     assert messages[0]["response"] == "utter_answer_documents"
     assert messages[0]["title"] == "đăng ký khai sinh"
-    assert slot_events(events)["procedure_code"] == KHAI_SINH
-    assert slot_events(events)["procedure_title"] == "Đăng ký khai sinh"
+    assert (slots["procedure_code"], slots["procedure_title"]) == (KHAI_SINH, "Đăng ký khai sinh")
 
 
 def test_a_button_press_answers_the_chosen_procedure(kb: Knowledge) -> None:
     text = f'/ask_fee{{"procedure_code":"{KET_HON}"}}'
-    tracker = make_tracker(
-        text,
-        "ask_fee",
-        entities=[{"entity": "procedure_code", "value": KET_HON}],
-        slots={"procedure_code": KHAI_SINH},
-    )
-    messages, events = run(ActionAnswer(), tracker)
+    tracker = make_tracker(text, "ask_fee", entities=[{"entity": "procedure_code", "value": KET_HON}],
+                           slots={"procedure_code": KHAI_SINH})
+    messages, slots = respond(tracker)
     assert messages[0]["response"] == "utter_answer_fee"
     assert messages[0]["title"] == "đăng ký kết hôn"
-    assert slot_events(events)["procedure_code"] == KET_HON
+    assert slots["procedure_code"] == KET_HON
 
 
-def test_ambiguous_question_asks_which_with_buttons(
-    small_index: SmallIndex, use_knowledge: Any
-) -> None:
-    # "đăng ký cư trú" matches thường trú and tạm trú about equally (a wide margin makes
-    # the test independent of the exact scores).
-    use_knowledge(Knowledge(settings_for(small_index, answer_threshold=0.05, ambiguity_margin=0.9)))
-    messages, events = run(ActionAnswer(), make_tracker("đăng ký cư trú ở đâu", "ask_place"))
+def test_an_ambiguous_question_offers_the_procedures_as_buttons(small_index: SmallIndex, use_knowledge: Any) -> None:
+    # A wide margin makes both ID cards "close" whatever their exact scores.
+    use_knowledge(Knowledge(settings_for(small_index, answer_threshold=0.01, ambiguity_margin=0.99)))
+    messages, slots = respond(make_tracker("làm thẻ căn cước thì nộp ở đâu", "ask_place"))
     assert [m["response"] for m in messages] == ["utter_ask_which"]
     choices = [payload(b) for b in messages[0]["buttons"]]
-    assert [c[1]["procedure_code"] for c in choices][:2] in ([THUONG_TRU, TAM_TRU], [TAM_TRU, THUONG_TRU])
+    codes = [c[1]["procedure_code"] for c in choices]
+    assert {CAN_CUOC_14, CAN_CUOC_DUOI_14} <= set(codes)
     assert {c[0] for c in choices} == {"ask_place"}
-    assert {b["title"] for b in messages[0]["buttons"][:2]} == {"Đăng ký thường trú", "Đăng ký tạm trú"}
-    assert slot_events(events) == {"awaiting": None}
+    assert slots["turn"]["outcome"] == "clarify" and slots["turn"]["codes"] == codes == slots["options"]
+    # the citizen answers in words: the age picks the card
+    tracker = make_tracker("cháu 16 tuổi", "inform", slots={k: slots[k] for k in ("options", "pending", "aspect")})
+    messages, slots = respond(tracker)
+    assert messages[0]["response"] == "utter_answer_place"
+    assert slots["turn"] == {"outcome": "answer", "codes": [CAN_CUOC_14], "aspect": "place"}
 
 
 def test_nothing_found_asks_to_rephrase_then_offers_a_person(kb: Knowledge) -> None:
-    messages, events = run(ActionFallback(), make_tracker("cách nấu phở bò", "nlu_fallback"))
+    messages, slots = respond(make_tracker("asdfghjkl", "nlu_fallback"))
     assert [m["response"] for m in messages] == ["utter_ask_rephrase"]
-    assert slot_events(events) == {"fallback_count": 1, "awaiting": None}
-    tracker = make_tracker("giá vàng hôm nay", "nlu_fallback", slots={"fallback_count": 1})
-    messages, events = run(ActionFallback(), tracker)
+    assert (slots["fallback_count"], slots["awaiting"]) == (1, None)
+    assert slots["turn"] == {"outcome": "rephrase", "codes": [], "aspect": None}
+    messages, slots = respond(make_tracker("?????", "nlu_fallback", slots={"fallback_count": 1}))
     assert [m["response"] for m in messages] == ["utter_offer_human"]
-    assert slot_events(events) == {"fallback_count": 2, "awaiting": "human"}
+    assert (slots["fallback_count"], slots["awaiting"]) == (2, "human")
+    assert slots["turn"]["outcome"] == "offer_handoff"
 
 
-def test_action_answer_without_any_match_or_current_is_not_found(kb: Knowledge) -> None:
-    messages, events = run(ActionAnswer(), make_tracker("cách nấu phở bò", "ask_procedure"))
-    assert [m["response"] for m in messages] == ["utter_ask_rephrase"]
-    assert slot_events(events)["fallback_count"] == 1
+def test_off_topic_is_not_a_follow_up(kb: Knowledge) -> None:
+    tracker = make_tracker("cách nấu phở bò", "out_of_scope", slots={"procedure_code": KET_HON})
+    messages, slots = respond(tracker)
+    assert [m["response"] for m in messages] == ["utter_out_of_scope"]
+    assert slots["turn"]["outcome"] == "not_covered"
 
 
-def test_fallback_does_not_treat_off_topic_as_a_follow_up(kb: Knowledge) -> None:
-    tracker = make_tracker("cách nấu phở bò", "nlu_fallback", slots={"procedure_code": KET_HON})
-    messages, _ = run(ActionFallback(), tracker)
-    assert [m["response"] for m in messages] == ["utter_ask_rephrase"]
-    # ... while a confident retrieval still gets a summary.
-    messages, events = run(ActionFallback(), make_tracker("dang ky ket hon o dau", "nlu_fallback"))
-    assert messages[0]["response"] == "utter_answer_general"
-    assert slot_events(events)["procedure_code"] == KET_HON
+def test_an_intent_never_overrides_a_confident_procedure(kb: Knowledge) -> None:
+    for intent in ("out_of_scope", "chitchat", "thank", "greet", "nlu_fallback"):
+        messages, slots = respond(make_tracker("chào bạn, đăng ký kết hôn ở đâu", intent))
+        assert messages[0]["response"] == "utter_answer_place", intent
+        assert slots["turn"]["codes"] == [KET_HON]
+
+
+def test_social_messages_get_their_replies(kb: Knowledge) -> None:
+    for text, intent, response, outcome in (
+        ("xin chào", "greet", "utter_greet", "greeting"),
+        ("cảm ơn nhé", "thank", "utter_thank", "thanks"),
+        ("tạm biệt", "goodbye", "utter_goodbye", "goodbye"),
+        ("bạn là ai vậy", "chitchat", "utter_chitchat", "chitchat"),
+    ):
+        messages, slots = respond(make_tracker(text, intent, slots={"procedure_code": KET_HON}))
+        assert [m["response"] for m in messages] == [response], text
+        assert slots["turn"]["outcome"] == outcome
 
 
 def test_place_question_names_the_resolved_ward(kb: Knowledge) -> None:
     tracker = make_tracker(
         f"nộp ở {LEGACY_ADDRESS}",
         "ask_place",
-        entities=[{"entity": "place", "value": LEGACY_ADDRESS}],
+        entities=[{"entity": "place", "value": LEGACY_ADDRESS, "start": 6, "end": 6 + len(LEGACY_ADDRESS)}],
         slots={"procedure_code": KET_HON, "place": LEGACY_ADDRESS},
     )
-    messages, _ = run(ActionAnswer(), tracker)
+    messages, _ = respond(tracker)
     assert messages[0]["response"] == "utter_answer_place"
     place = messages[0]["place"]
     assert "Phường Hòa Cường, Thành phố Đà Nẵng" in place
     assert place.splitlines()[0].startswith("Ủy ban nhân dân")
 
 
-def test_retrieval_failure_says_the_service_is_unavailable(
-    tmp_path: Path, use_knowledge: Any
-) -> None:
-    use_knowledge(
-        Knowledge(
-            Settings(_env_file=None, index_dir=tmp_path / "no-index", procedures_dir=tmp_path)
-        )
-    )  # type: ignore[call-arg]
-    messages, events = run(ActionAnswer(), make_tracker("làm giấy khai sinh", "ask_procedure"))
+def test_retrieval_failure_says_the_service_is_unavailable(tmp_path: Path, use_knowledge: Any) -> None:
+    use_knowledge(Knowledge(Settings(_env_file=None, index_dir=tmp_path / "no-index", procedures_dir=tmp_path)))  # type: ignore[call-arg]
+    messages, slots = respond(make_tracker("làm giấy khai sinh", "ask_procedure"))
     assert [m["response"] for m in messages] == ["utter_service_unavailable"]
-    assert events == []
+    assert slots == {"turn": {"outcome": "error", "codes": [], "aspect": None}}
 
 
 # ------------------------------------------------------------------ knowledge
@@ -312,6 +324,10 @@ def test_knowledge_state_keeps_published_guides_of_the_index(kb: Knowledge) -> N
     assert len(state.guides) == 12 and KHAI_SINH in state.guides
     assert kb.current() is state  # cached between checks
     assert state.search("làm giấy khai sinh")[0].code == KHAI_SINH
+    assert {"khai", "sinh", "ket", "hon"} <= state.vocabulary
+    novelty, share = state.naming(TAM_TRU, KET_HON, "đăng ký tạm trú")
+    assert novelty > 0 and share == 1.0
+    assert state.naming(TAM_TRU, TAM_TRU, "đăng ký tạm trú")[0] == 0.0
 
 
 @pytest.mark.slow
@@ -357,108 +373,100 @@ def test_knowledge_hot_swaps_a_rebuilt_index(
 # ------------------------------------------------------------------ handoff and feedback
 
 
-def test_handoff_opens_a_ticket_with_the_last_question(database: str) -> None:
+def test_handoff_opens_a_ticket_with_the_last_question(kb: Knowledge, database: str) -> None:
     history = [
         user_event("làm giấy khai sinh cho con ở đâu", "ask_place"),
         {"event": "bot", "text": "..."},
         user_event("/feedback_negative", "feedback_negative"),
         user_event("có", "affirm"),
     ]
-    tracker = make_tracker(
-        "cho tôi gặp cán bộ", "request_human", slots={"procedure_code": KHAI_SINH}, history=history
-    )
-    messages, events = run(ActionHandoff(), tracker)
+    tracker = make_tracker("cho tôi gặp cán bộ", "request_human", slots={"procedure_code": KHAI_SINH},
+                           history=history)
+    messages, slots = respond(tracker)
     (ticket,) = rows(HandoffTicket)
     assert [m["response"] for m in messages] == ["utter_handoff_opened"]
     assert messages[0]["ticket"] == f"#{ticket.id}"
-    assert slot_events(events) == {"awaiting": None, "fallback_count": 0}
-    assert (ticket.sender_id, ticket.channel, ticket.reason, ticket.status) == (
-        SENDER,
-        CHANNEL,
-        "request",
-        "open",
-    )
+    assert slots["turn"] == {"outcome": "handoff", "codes": [KHAI_SINH], "aspect": None}
+    assert (slots["awaiting"], slots["fallback_count"]) == (None, 0)
+    assert (ticket.sender_id, ticket.channel, ticket.reason, ticket.status) == (SENDER, CHANNEL, "request", "open")
     assert ticket.procedure_code == KHAI_SINH
     assert ticket.last_message == "làm giấy khai sinh cho con ở đâu"
 
     # Asking again while the ticket is open reuses it.
-    messages, _ = run(
-        ActionHandoff(),
-        make_tracker("gặp người thật", "request_human", history=[user_event("lệ phí kết hôn")]),
-    )
+    messages, _ = respond(make_tracker("gặp người thật", "request_human", history=[user_event("lệ phí kết hôn")]))
     assert messages[0]["ticket"] == f"#{ticket.id}"
     (same,) = rows(HandoffTicket)
     assert same.id == ticket.id and same.last_message == "lệ phí kết hôn"
     # Another citizen gets their own ticket.
-    messages, _ = run(
-        ActionHandoff(), make_tracker("gặp cán bộ", "request_human", sender="citizen-2")
-    )
+    messages, _ = respond(make_tracker("gặp cán bộ", "request_human", sender="citizen-2"))
     assert len(rows(HandoffTicket)) == 2 and messages[0]["ticket"] != f"#{ticket.id}"
 
 
-def test_yes_after_the_offer_of_a_person_opens_a_fallback_ticket(database: str) -> None:
-    tracker = make_tracker(
-        "có", "affirm", slots={"awaiting": "human"}, history=[user_event("giá vàng hôm nay")]
-    )
-    messages, events = run(ActionReplyAffirm(), tracker)
+def test_a_clear_yes_after_the_offer_of_a_person_opens_a_fallback_ticket(kb: Knowledge, database: str) -> None:
+    tracker = make_tracker("ừ được, chuyển giúp mình", "affirm", slots={"awaiting": "human"},
+                           history=[user_event("giá vàng hôm nay")])
+    messages, slots = respond(tracker)
     assert [m["response"] for m in messages] == ["utter_handoff_opened"]
     (ticket,) = rows(HandoffTicket)
     assert ticket.reason == "fallback" and ticket.last_message == "giá vàng hôm nay"
-    assert slot_events(events)["awaiting"] is None
+    assert slots["awaiting"] is None and slots["turn"]["outcome"] == "handoff"
 
 
-def test_no_after_the_offer_of_a_person_opens_nothing(database: str) -> None:
-    messages, events = run(
-        ActionReplyDeny(), make_tracker("không", "deny", slots={"awaiting": "human"})
-    )
+def test_junk_after_the_offer_of_a_person_opens_nothing(kb: Knowledge, database: str) -> None:
+    # The NLU reads "asdfghjkl" as a yes at times: only the words count.
+    for text in ("asdfghjkl", "?????", "có mất tiền không"):
+        respond(make_tracker(text, "affirm", slots={"awaiting": "human", "fallback_count": 2}))
+    assert rows(HandoffTicket) == []
+
+
+def test_no_after_the_offer_of_a_person_opens_nothing(kb: Knowledge, database: str) -> None:
+    messages, slots = respond(make_tracker("không", "deny", slots={"awaiting": "human"}))
     assert [m["response"] for m in messages] == ["utter_no_handoff"]
     assert rows(HandoffTicket) == [] and rows(Feedback) == []
-    assert slot_events(events) == {"awaiting": None}
+    assert slots["awaiting"] is None
 
 
 @pytest.mark.parametrize(
-    ("action", "intent", "awaiting", "helpful", "response"),
+    ("text", "intent", "awaiting", "helpful", "response"),
     [
-        (ActionFeedback(), "feedback_positive", None, True, "utter_feedback_positive"),
-        (ActionFeedback(), "feedback_negative", None, False, "utter_feedback_negative"),
-        (ActionReplyAffirm(), "affirm", "feedback", True, "utter_feedback_positive"),
-        (ActionReplyDeny(), "deny", "feedback", False, "utter_feedback_negative"),
+        ("/feedback_positive", "feedback_positive", None, True, "utter_feedback_positive"),
+        ("/feedback_negative", "feedback_negative", None, False, "utter_feedback_negative"),
+        ("có", "affirm", "feedback", True, "utter_feedback_positive"),
+        ("không", "deny", "feedback", False, "utter_feedback_negative"),
+        ("👍", "chitchat", None, True, "utter_feedback_positive"),
+        ("chưa đúng ý mình", "deny", None, False, "utter_feedback_negative"),
     ],
 )
 def test_feedback_is_stored(
-    database: str, action: Action, intent: str, awaiting: str | None, helpful: bool, response: str
+    kb: Knowledge, database: str, text: str, intent: str, awaiting: str | None, helpful: bool, response: str
 ) -> None:
-    tracker = make_tracker("...", intent, slots={"procedure_code": KET_HON, "awaiting": awaiting})
-    messages, events = run(action, tracker)
+    tracker = make_tracker(text, intent, slots={"procedure_code": KET_HON, "awaiting": awaiting})
+    messages, slots = respond(tracker)
     assert [m["response"] for m in messages] == [response]
     (row,) = rows(Feedback)
-    assert (row.sender_id, row.channel, row.procedure_code, row.helpful) == (
-        SENDER,
-        CHANNEL,
-        KET_HON,
-        helpful,
-    )
+    assert (row.sender_id, row.channel, row.procedure_code, row.helpful) == (SENDER, CHANNEL, KET_HON, helpful)
     assert row.created_at is not None
-    assert slot_events(events) == {"awaiting": None}
+    assert slots["awaiting"] is None
+    assert slots["turn"] == {"outcome": "feedback", "codes": [KET_HON], "aspect": None}
 
 
-def test_yes_or_no_with_nothing_pending_is_acknowledged(database: str) -> None:
-    messages, events = run(ActionReplyAffirm(), make_tracker("ok", "affirm"))
-    assert [m["response"] for m in messages] == ["utter_ack"] and events == []
-    messages, _ = run(ActionReplyDeny(), make_tracker("không", "deny"))
+def test_yes_or_no_with_nothing_pending_is_acknowledged(kb: Knowledge, database: str) -> None:
+    messages, slots = respond(make_tracker("ok", "affirm"))
+    assert [m["response"] for m in messages] == ["utter_ack"] and slots["turn"]["outcome"] == "chitchat"
+    messages, _ = respond(make_tracker("không", "deny"))
     assert [m["response"] for m in messages] == ["utter_ack"]
     assert rows(Feedback) == [] and rows(HandoffTicket) == []
 
 
-def test_database_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_database_failure(kb: Knowledge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A database without the tables: the handoff apologises, feedback still thanks.
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     get_settings.cache_clear()
     try:
-        messages, events = run(ActionHandoff(), make_tracker("gặp cán bộ", "request_human"))
+        messages, slots = respond(make_tracker("gặp cán bộ", "request_human"))
         assert [m["response"] for m in messages] == ["utter_service_unavailable"]
-        assert slot_events(events) == {"awaiting": None}
-        messages, _ = run(ActionFeedback(), make_tracker("hữu ích", "feedback_positive"))
+        assert slots["turn"]["outcome"] == "error" and slots["awaiting"] is None
+        messages, _ = respond(make_tracker("hữu ích", "feedback_positive", slots={"procedure_code": KET_HON}))
         assert [m["response"] for m in messages] == ["utter_feedback_positive"]
     finally:
         get_settings.cache_clear()

@@ -12,9 +12,6 @@ import pytest
 import yaml
 
 from actions.compose import (
-    ASPECT_INTENT,
-    ASPECTS,
-    INTENT_ASPECT,
     MAX_DOCUMENTS,
     answer_slots,
     aspect_buttons,
@@ -23,13 +20,20 @@ from actions.compose import (
     facts_text,
     fees_text,
     main_fee_text,
+    eligibility_text,
     numbered,
     online_text,
+    online_where,
     phrases,
     place_text,
+    relevant_facts,
     shorten,
+    steps_text,
     times_text,
+    title_phrase,
 )
+from actions.cues import ASPECTS
+from actions.policy import ASPECT_INTENT, INTENT_ASPECT
 from guides.loader import load_guides
 from guides.schema import Guide
 
@@ -261,3 +265,52 @@ def test_choice_buttons_keep_the_asked_aspect() -> None:
     assert buttons[0]["title"] == "Đăng ký thường trú"
     assert len(buttons[1]["title"]) <= 60 and buttons[1]["title"].endswith("…")
     assert _payload(choice_buttons([("1.004222", "X")], "general")[0])[0] == "ask_procedure"
+
+
+def _guide_of(code: str) -> Guide:
+    return next(g for g in load_guides(REPO / "procedures").published() if g.code == code)
+
+
+def test_online_answer_names_the_vneid_app_where_the_guide_does() -> None:
+    vneid_only = _guide_of("1.011410")  # tài khoản định danh điện tử mức 1: made in the app
+    assert online_where(vneid_only) == phrases()["online_vneid"]
+    text = online_text(vneid_only)
+    assert "ứng dụng VNeID" in text and "dichvucong.gov.vn" not in text
+    both = _guide_of("1.004194")  # tạm trú: the portals or VNeID
+    assert online_where(both) == phrases()["online_portal_or_vneid"].format(url=both.online_url)
+
+
+def test_online_answer_shows_the_channel_note_and_says_when_online_is_only_part_of_it() -> None:
+    booking = _guide_of("1.014061")  # căn cước from 14: online books an appointment only
+    text = online_text(booking)
+    note = next(c.note for c in booking.channels if c.type.value == "online")
+    assert note and shorten(note, 200) in text
+    assert text.startswith(phrases()["online_partial"].split("{")[0])
+    assert "làm trực tuyến được tại" not in text
+    full = _guide_of("1.011410")
+    assert online_text(full).startswith(phrases()["online_answer"].split("{")[0])
+
+
+def test_title_does_not_repeat_the_answers_lead_words() -> None:
+    bhxh = _guide_of("1.001613")  # "Giải quyết hưởng bảo hiểm xã hội một lần"
+    assert title_phrase(bhxh, "time") == "hưởng bảo hiểm xã hội một lần"
+    assert title_phrase(bhxh, "fee") == "giải quyết hưởng bảo hiểm xã hội một lần"
+    assert title_phrase(bhxh, "general") == bhxh.title
+
+
+def test_a_yes_no_question_gets_the_guides_sentences_about_it_first(guide: Guide) -> None:
+    birth = _guide_of("1.001193")
+    found = relevant_facts(birth, "không có giấy chứng sinh thì có làm được không")
+    assert found and "giấy chứng sinh" in found[0].lower()
+    text = eligibility_text(birth, "không có giấy chứng sinh thì có làm được không")
+    assert text.splitlines()[0] == phrases()["relevant"]
+    assert text.index("giấy chứng sinh") < text.index(phrases()["who"].split("{")[0])
+    assert relevant_facts(birth, "thời tiết hôm nay") == []
+    assert eligibility_text(birth).splitlines()[0].startswith(phrases()["who"].split("{")[0])
+
+
+def test_the_steps_answer_names_the_main_documents(guide: Guide) -> None:
+    text = steps_text(guide)
+    assert text.splitlines()[0].startswith("1. ")
+    assert text.splitlines()[-1].startswith(phrases()["main_documents"].split("{")[0])
+    assert guide.documents[0].name[:20] in text.splitlines()[-1]

@@ -364,3 +364,51 @@ def test_a_message_sent_again_with_its_id_is_answered_not_handled_twice() -> Non
     assert other.json()[0]["text"] == "Trả lời 2" and plain.json()[0]["text"] == "Trả lời 3"
     assert handled == ["khai sinh"] * 3
     assert bad.status_code == 400 and "message_id" in bad.json()["error"]
+
+
+def test_a_traced_message_gets_the_turn_record_as_its_last_message() -> None:
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
+
+    domain = Domain.from_yaml('version: "3.1"\nslots:\n  turn:\n    type: any\n    mappings: [{type: custom}]\n')
+    store = InMemoryTrackerStore(domain)
+    agent = Agent(domain=domain, tracker_store=store)
+    record = {"outcome": "answer", "codes": ["1.001193"], "aspect": "fee"}
+
+    async def processor(message: UserMessage) -> None:  # what Rasa records with action_respond
+        tracker = await store.get_or_create_tracker(message.sender_id)
+        tracker.update(UserUttered(message.text))
+        if message.text != "im lặng":  # this turn records nothing (an action that failed)
+            tracker.update(SlotSet("turn", record))
+            tracker.update(BotUttered("Lệ phí: miễn phí"))
+            await message.output_channel.send_text_message(message.sender_id, "Lệ phí: miễn phí")
+        await store.save(tracker)
+
+    async def scenario() -> list[httpx.Response]:
+        async with await start(make_app(processor, agent)) as client:
+            return [await post_json(client, body) for body in (
+                {"sender": "t1", "message": "phí bn", "metadata": {"trace": True}},
+                {"sender": "t1", "message": "phí bn"},
+                {"sender": "t1", "message": "phí bn", "metadata": {"trace": "yes"}},
+                {"sender": "t1", "message": "im lặng", "metadata": {"trace": True}},
+            )]
+
+    traced, plain, not_true, silent = asyncio.run(scenario())
+    assert traced.json() == [{"recipient_id": "t1", "text": "Lệ phí: miễn phí"},
+                             {"recipient_id": "t1", "custom": {"turn": record}}]
+    assert plain.json() == not_true.json() == [{"recipient_id": "t1", "text": "Lệ phí: miễn phí"}]
+    # nothing said: the polite text, and an "error" record (never the previous turn's)
+    assert silent.json()[0]["text"] == FALLBACK_UNAVAILABLE
+    assert silent.json()[-1] == {"recipient_id": "t1", "custom": {"turn": {"outcome": "error", "codes": [],
+                                                                           "aspect": None}}}
+
+
+def test_turn_record_is_only_read_after_the_last_user_message() -> None:
+    from rasa.shared.core.events import SlotSet, UserUttered
+
+    from connectors.trace import turn_record
+
+    old = {"outcome": "answer", "codes": ["1"], "aspect": "fee"}
+    assert turn_record([UserUttered("a"), SlotSet("turn", old)]) == old
+    assert turn_record([UserUttered("a"), SlotSet("turn", old), UserUttered("b")]) is None
+    assert turn_record([UserUttered("a"), SlotSet("turn", "junk")]) is None

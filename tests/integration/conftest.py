@@ -46,6 +46,9 @@ def bot(tmp_path_factory: pytest.TempPathFactory, platforms: Platforms) -> Itera
         "RASA_TELEMETRY_ENABLED": "false",
         "HF_HUB_OFFLINE": "1",
         "REPLY_TIMEOUT": "20",
+        # 20 messages per sender per 3 s: the dialogue test's long conversation meets a 429
+        "RATE_LIMIT_MESSAGES": "20",
+        "RATE_LIMIT_WINDOW": "3",
         # Zalo and Telegram enabled, talking to the local fakes
         "ZALO_APP_ID": platforms.zalo.app_id,
         "ZALO_OA_SECRET_KEY": platforms.zalo_oa_secret,

@@ -18,6 +18,7 @@ from tests.integration.harness import Bot
 pytestmark = pytest.mark.slow
 
 TIMEOUT = 60_000  # ms: a first answer can take a few seconds on 2 cores
+expect.set_options(timeout=TIMEOUT)  # for every assertion too (Playwright's default is 5 s)
 
 
 @pytest.fixture()
@@ -58,7 +59,7 @@ def test_ask_click_a_button_reload_and_keep_the_history(context: BrowserContext,
     fee = w.locator(".buttons button", has_text=re.compile("Lệ phí"))
     fee.first.click()
     expect(w.locator(".msg.user").last).to_contain_text("Lệ phí")
-    expect(w.locator(".msg.bot")).to_have_count(answers_before + 2, timeout=TIMEOUT)  # answer + feedback question
+    expect(w.locator(".msg.bot")).to_have_count(answers_before + 1, timeout=TIMEOUT)  # rated once per procedure
     history = w.locator(".msg").all_inner_texts()
     page.reload()
     w = widget(page)
@@ -123,6 +124,36 @@ def test_keyboard_only_and_a_phone_sized_screen(browser: Browser, web_front: str
     expect(widget(page).locator(".msg.bot").first).to_be_visible()
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
+    ctx.close()
+
+
+PHONES = {"small phone": {"width": 360, "height": 640}, "iPhone-sized": {"width": 390, "height": 844}}
+
+
+@pytest.mark.parametrize("size", PHONES.values(), ids=list(PHONES))
+@pytest.mark.parametrize("path", ["/", "/chat"])
+def test_on_a_phone_nothing_is_wider_than_the_screen_and_the_widget_is_tapped(
+    browser: Browser, web_front: str, size: dict[str, int], path: str
+) -> None:
+    ctx = browser.new_context(viewport=size, is_mobile=True, has_touch=True, device_scale_factor=2,
+                              locale="vi-VN")
+    ctx.set_default_timeout(TIMEOUT)
+    page = ctx.new_page()
+    page.goto(web_front + path)
+    # A page wider than the screen makes a phone zoom out (and the widget's button too small to tap).
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth, window.visualViewport.scale]")
+    assert widths[0] <= widths[1] == size["width"] and widths[2] == 1, widths
+    w = widget(page)
+    launcher = w.get_by_role("button", name="Mở trợ lý thủ tục hành chính")
+    if launcher.count():  # the full-page chat is open from the start
+        launcher.tap()
+    w.get_by_role("button", name="Đồng ý và bắt đầu").tap()
+    box = w.get_by_role("textbox", name="Câu hỏi của anh/chị")
+    box.tap()
+    box.fill("dk tam tru can giay to gi")
+    w.get_by_role("button", name=re.compile("Gửi")).tap()
+    expect(w.locator(".msg.bot").first).to_contain_text("tạm trú")
+    assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
     ctx.close()
 
 

@@ -28,11 +28,11 @@ def test_a_custom_action_answers_from_the_guide(bot: Bot) -> None:
     assert "Hồ sơ đăng ký khai sinh" in answer
     assert "Giấy chứng sinh" in answer
     assert "https://dichvucong.gov.vn/thu-tuc-hanh-chinh/" in answer  # the guide's source link
-    # the action server ran action_answer for this conversation: it is in the tracker store
+    # the action server ran action_respond for this conversation: it is in the tracker store
     path = bot.tracker_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as db:
         actions = [r[0] for r in db.execute("select action_name from events where sender_id = 'it-ks'")]
-    assert "action_answer" in actions
+    assert "action_respond" in actions
 
 
 def test_follow_up_keeps_the_procedure_and_switching_changes_it(bot: Bot) -> None:
@@ -80,8 +80,8 @@ def test_handoff_opens_a_ticket(bot: Bot) -> None:
     assert rows == [("open", "1.010038")]
     # the staff group on Telegram is told, with a link to the ticket in the console
     telegram = bot.platforms.telegram
-    assert telegram.wait_until(lambda: any("/console/handoffs/" in m.text for m in telegram.sent
-                                           if m.chat_id == STAFF_CHAT), timeout=30)
+    assert telegram.wait_until(lambda: any("/console/handoffs/" in m.text and "tách hộ" in m.text
+                                           for m in telegram.sent if m.chat_id == STAFF_CHAT), timeout=30)
     (notice,) = [m.text for m in telegram.sent if m.chat_id == STAFF_CHAT and "tách hộ" in m.text]
     assert notice.startswith("🔔") and "https://tthc.example.gov.vn/console/handoffs/" in notice
 

@@ -18,8 +18,9 @@ def _noisy(n: int = 1200, seed: int = 5, weights=(5.0, 3.0, 0.0, 0.0), bias: flo
 
 
 def test_features_vector_order() -> None:
-    assert FEATURES == ("dense", "coverage", "precision", "bm25_relative")
-    assert list(features(0.1, 0.2, 0.3, 0.4)) == [0.1, 0.2, 0.3, 0.4]
+    assert FEATURES == ("dense", "coverage", "precision", "bm25_relative", "dense_margin", "text_coverage")
+    assert list(features(0.1, 0.2, 0.3, 0.4, -0.5, 0.6)) == [0.1, 0.2, 0.3, 0.4, -0.5, 0.6]
+    assert len(DEFAULT.weights) == len(FEATURES)
 
 
 def test_fit_recovers_a_monotone_model() -> None:
@@ -97,5 +98,5 @@ def test_score_is_a_probability_and_round_trips_through_json() -> None:
     data = model.to_json()
     assert data == {"features": list(FEATURES), "weights": [2.0, 1.0, 0.5, 0.0], "bias": -1.5}
     assert Calibration.from_json(data) == model
-    assert DEFAULT.score(np.array([1.0, 1.0, 1.0, 1.0])) > 0.99
-    assert DEFAULT.score(np.zeros(4)) < 0.001
+    assert DEFAULT.score(np.ones(len(FEATURES))) > 0.99
+    assert DEFAULT.score(np.zeros(len(FEATURES))) < 0.001

@@ -166,3 +166,24 @@ def test_make_faiss_index_hnsw_above_threshold() -> None:
     assert list(ids[:, 0]) == [0, 1, 2, 3, 4]
     exact = vectors[:5] @ vectors.T
     assert np.allclose(sims[:, 0], exact[np.arange(5), np.arange(5)], atol=1e-5)
+
+
+def test_the_dense_margin_feature_is_the_distance_to_the_best_other_guide() -> None:
+    from retrieval.index import top_two  # noqa: PLC0415
+
+    assert top_two([0.2, 0.9, 0.5]) == (0.9, 0.5)
+    assert top_two([0.3]) == (0.3, 0.0) and top_two([]) == (0.0, 0.0)
+
+
+def test_context_around_a_question_keeps_it_confident(search_index: SearchIndex) -> None:
+    # Trained and calibrated with personal context: long messages are not penalised for it.
+    plain = search_index.search("đăng ký khai tử thế nào", k=2)
+    long = search_index.search("bố tôi vừa mất hôm qua ở nhà, gia đình cần làm khai tử thế nào ạ", k=2)
+    assert plain[0].code == long[0].code == "1.000656"
+    assert long[0].score > 5 * long[1].score
+
+
+def test_name_precision_says_how_much_of_a_name_the_words_say(search_index: SearchIndex) -> None:
+    assert search_index.name_precision("1.004194", "đăng ký tạm trú") == 1.0
+    assert search_index.name_precision("1.004194", "tạm trú") < 1.0
+    assert search_index.name_precision("9.999999", "tạm trú") == 0.0

@@ -1,0 +1,170 @@
+"""``action_respond``: every message of a conversation goes through this one action.
+
+It reads the message and the conversation's slots, asks the pure policy
+(:func:`actions.policy.decide`) what to do, and carries the decision out: answers composed
+from the guides (:mod:`actions.compose`), replies by response name, a handoff ticket or a
+rating stored for staff. It records the turn (outcome, codes, aspect) in the slot ``turn``,
+which the REST channel returns on request and the console counts.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.compose import answer_slots, aspect_buttons, choice_buttons
+from actions.dialogue import handoff, store_feedback
+from actions.knowledge import KnowledgeState, knowledge
+from actions.places import office_for
+from actions.policy import Context, Decision, Message, Reply, State, Thresholds, decide
+from guides.schema import Guide
+
+logger = logging.getLogger(__name__)
+
+
+def latest_entities(tracker: Tracker, entity: str) -> list[str]:
+    """Values of ``entity`` in the latest message, in order, without repeats."""
+    values: list[str] = []
+    for item in tracker.latest_message.get("entities") or []:
+        value = str(item.get("value") or "").strip()
+        if item.get("entity") == entity and value and value not in values:
+            values.append(value)
+    return values
+
+
+def typed_places(tracker: Tracker) -> tuple[str, ...]:
+    """The place names of the latest message as the citizen typed them."""
+    text = str(tracker.latest_message.get("text") or "")
+    spans = []
+    for item in tracker.latest_message.get("entities") or []:
+        start, end = item.get("start"), item.get("end")
+        if item.get("entity") == "place" and isinstance(start, int) and isinstance(end, int) and end > start:
+            spans.append(text[start:end])
+    return tuple(dict.fromkeys(s for s in spans if s.strip()))
+
+
+def named_place(tracker: Tracker) -> str | None:
+    """The place the citizen named: all place entities of the latest message joined
+    ("phường Hòa Cường Bắc" + "quận Hải Châu"), else the remembered slot."""
+    places = latest_entities(tracker, "place")
+    return ", ".join(places) if places else tracker.get_slot("place")
+
+
+def message_of(tracker: Tracker) -> Message:
+    latest = tracker.latest_message
+    intent = latest.get("intent") or {}
+    codes = latest_entities(tracker, "procedure_code")
+    return Message(
+        text=str(latest.get("text") or ""),
+        intent=intent.get("name"),
+        confidence=float(intent.get("confidence") or 0.0),
+        chosen=codes[0] if codes else None,
+        places=typed_places(tracker),
+    )
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, (list, tuple)) else ()
+
+
+def state_of(tracker: Tracker) -> State:
+    slot = tracker.get_slot
+    return State(
+        current=slot("procedure_code"),
+        aspect=slot("aspect"),
+        options=_strings(slot("options")),
+        pending=str(slot("pending") or ""),
+        awaiting=slot("awaiting"),
+        misses=int(slot("fallback_count") or 0),
+        rated=_strings(slot("rated")),
+    )
+
+
+def state_events(state: State, guides: dict[str, Guide]) -> list[EventType]:
+    guide = guides.get(state.current or "")
+    return [
+        SlotSet("procedure_code", state.current),
+        SlotSet("procedure_title", guide.title if guide else None),
+        SlotSet("aspect", state.aspect),
+        SlotSet("options", list(state.options) or None),
+        SlotSet("pending", state.pending or None),
+        SlotSet("awaiting", state.awaiting),
+        SlotSet("fallback_count", float(state.misses)),
+        SlotSet("rated", list(state.rated) or None),
+    ]
+
+
+def context_of(state: KnowledgeState) -> Context:
+    settings = knowledge().settings
+    return Context(
+        search=lambda text: state.search(text, k=5),
+        known_codes=frozenset(state.guides),
+        thresholds=Thresholds(settings.answer_threshold, settings.ambiguity_margin),
+        vocabulary=state.vocabulary,
+        naming=state.naming,
+        titles={code: guide.title for code, guide in state.guides.items()},
+    )
+
+
+def render(reply: Reply, dispatcher: CollectingDispatcher, tracker: Tracker, guides: dict[str, Guide],
+           message: Message, **values: Any) -> None:
+    """Send one reply of a decision."""
+    if reply.response.startswith("utter_answer_") and reply.code and reply.aspect:
+        guide = guides[reply.code]
+        named = named_place(tracker) if reply.aspect == "place" else None
+        resolved = office_for(named, guide) if named else None
+        place, office = resolved if resolved else (named, None)
+        dispatcher.utter_message(
+            response=reply.response,
+            buttons=aspect_buttons(guide, reply.aspect),
+            **answer_slots(guide, reply.aspect, place=place, office=office, question=message.text),
+        )
+    elif reply.options:
+        dispatcher.utter_message(response=reply.response, buttons=choice_buttons(list(reply.options),
+                                                                                  reply.aspect or "general"))
+    else:
+        dispatcher.utter_message(response=reply.response, **values)
+
+
+def carry_out(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tracker, state: KnowledgeState,
+              message: Message) -> list[EventType]:
+    """Send the decision's replies and do what it asks for; returns the slot events."""
+    values: dict[str, Any] = {}
+    record = decision.record
+    if decision.handoff:
+        ticket = handoff(tracker, decision.handoff, decision.state.current)
+        if ticket is None:
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return [*state_events(decision.state, state.guides),
+                    SlotSet("turn", {**record, "outcome": "error"})]
+        values["ticket"] = f"#{ticket}"
+    if decision.feedback is not None:
+        store_feedback(tracker, decision.feedback, decision.state.current)
+    for reply in decision.replies:
+        render(reply, dispatcher, tracker, state.guides, message, **values)
+    return [*state_events(decision.state, state.guides), SlotSet("turn", record)]
+
+
+class ActionRespond(Action):
+    """Answer one message, whatever it is (see :mod:`actions.policy`)."""
+
+    def name(self) -> str:
+        return "action_respond"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        message = message_of(tracker)
+        try:
+            state = knowledge().current()
+            decision = decide(message, state_of(tracker), context_of(state))
+        except Exception:
+            logger.exception("could not decide on %r", message.text)
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return [SlotSet("turn", {"outcome": "error", "codes": [], "aspect": None})]
+        logger.debug("turn of %s: %s", tracker.sender_id, decision.record)
+        return carry_out(decision, dispatcher, tracker, state, message)

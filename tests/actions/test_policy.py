@@ -1,0 +1,164 @@
+"""The dialogue policy on the session's small real index: each behaviour a citizen met
+on the first version (issue: conversations that answer) as a turn or two."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from actions.knowledge import Knowledge
+from actions.policy import Context, Decision, Message, State, Thresholds, decide
+from tests.retrieval.conftest import (
+    CAN_CUOC_14,
+    CAN_CUOC_DUOI_14,
+    DOI_GPLX,
+    HO_CHIEU,
+    KET_HON,
+    KHAI_SINH,
+    KHAI_TU,
+    TAM_TRU,
+    THUONG_TRU,
+    SmallIndex,
+    shared_small_index,
+)
+from tthc.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def context(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Context:
+    index: SmallIndex = shared_small_index(request, tmp_path_factory)
+    state = Knowledge(Settings(_env_file=None, index_dir=index.index_dir,  # type: ignore[call-arg]
+                               procedures_dir=index.procedures_dir)).current()
+    return Context(search=lambda text: state.search(text, k=5), known_codes=frozenset(state.guides),
+                   thresholds=Thresholds(0.5, 0.04), vocabulary=state.vocabulary, naming=state.naming,
+                   titles={code: g.title for code, g in state.guides.items()})
+
+
+def say(context: Context, text: str, state: State | None = None, intent: str = "ask_procedure",
+        confidence: float = 0.9, **message: Any) -> Decision:
+    return decide(Message(text, intent, confidence, **message), state or State(), context)
+
+
+def test_a_clear_question_is_answered_not_clarified_with_one_option(context: Context) -> None:
+    for text, code in (
+        ("con mình mới sinh tuần trước, muốn làm giấy khai sinh thì cần mang gì", KHAI_SINH),
+        ("e mun lm cccd cho con 10t thi lm sao a", CAN_CUOC_DUOI_14),
+        ("bố tôi mới mất, đăng ký khai tử thế nào", KHAI_TU),
+        ("dang ky tam tru can giay to gi", TAM_TRU),
+    ):
+        d = say(context, text)
+        assert (d.outcome, d.codes) == ("answer", (code,)), text
+    assert say(context, "dang ky tam tru can giay to gi").aspect == "documents"
+    assert say(context, "e mun lm cccd cho con 10t thi lm sao a").aspect == "steps"
+
+
+def test_no_clarification_ever_offers_a_single_option(context: Context) -> None:
+    for text in ("làm giấy tờ", "thủ tục", "hỏi chút", "đăng ký", "xin giấy phép bán rượu"):
+        d = say(context, text)
+        assert d.outcome != "clarify" or len(d.codes) >= 2, (text, d)
+
+
+def test_an_intent_never_overrides_a_confident_procedure(context: Context) -> None:
+    for intent in ("out_of_scope", "chitchat", "feedback_negative", "request_human", "thank"):
+        d = say(context, "mở quán cà phê nhỏ thì cần đăng ký hộ kinh doanh không", intent=intent, confidence=0.99)
+        assert (d.outcome, d.aspect) == ("answer", "eligibility"), intent
+        assert d.handoff is None
+
+
+def test_a_pre_2025_district_a_procedure_and_where(context: Context) -> None:
+    text = "tôi ở quận Thanh Khê Đà Nẵng, muốn đăng ký thường trú thì nộp hồ sơ ở đâu"
+    d = say(context, text, places=("quận Thanh Khê", "Đà Nẵng"))
+    assert (d.outcome, d.codes, d.aspect) == ("answer", (THUONG_TRU,), "place")
+    # a place the NLU got wrong ("thành lập" is also a ward's name) does not hide the procedure
+    d = say(context, "thủ tục đăng ký hộ kinh doanh", places=("hộ kinh doanh",))
+    assert d.outcome == "answer"
+
+
+def test_follow_ups_continue_with_the_procedure(context: Context) -> None:
+    state = say(context, "đăng ký kết hôn cần giấy tờ gì").state
+    for text, aspect in (("có mất tiền ko", "fee"), ("bao lâu thì có", "time"), ("phi bn", "fee"),
+                         ("lam online dc khong", "online"), ("bao lâu thì nhận được tiền", "time"),
+                         ("có phải cả hai cùng đến không", "eligibility")):
+        d = say(context, text, state, intent="affirm", confidence=0.8)  # whatever the NLU thought
+        assert (d.outcome, d.codes, d.aspect) == ("answer", (KET_HON,), aspect), text
+
+
+def test_follow_ups_after_a_clarification_take_the_proposed_procedure(context: Context) -> None:
+    state = State(options=(CAN_CUOC_14, CAN_CUOC_DUOI_14), pending="làm căn cước cho con", aspect="general")
+    d = say(context, "có mất tiền ko", state)
+    assert (d.outcome, d.codes, d.aspect) == ("answer", (CAN_CUOC_14,), "fee")
+    d = say(context, "cái thứ 2", state)
+    assert d.codes == (CAN_CUOC_DUOI_14,)
+    d = say(context, "cháu 16 tuổi", state)
+    assert d.codes == (CAN_CUOC_14,)
+
+
+def test_switching_to_another_procedure(context: Context) -> None:
+    state = say(context, "đăng ký kết hôn cần giấy tờ gì").state
+    d = say(context, "thế còn đăng ký tạm trú thì sao", state)
+    assert (d.codes, d.aspect) == ((TAM_TRU,), "documents")  # the same question about another one
+    d = say(context, "làm hộ chiếu ở đâu", state)
+    assert (d.codes, d.aspect) == ((HO_CHIEU,), "place")
+
+
+def test_an_age_that_rules_out_the_current_card_moves_to_its_sibling(context: Context) -> None:
+    state = State(current=CAN_CUOC_DUOI_14, aspect="documents")
+    d = say(context, "cháu 16 tuổi rồi", state)
+    assert (d.outcome, d.codes) == ("answer", (CAN_CUOC_14,))
+
+
+def test_only_a_clear_yes_opens_a_ticket_after_the_offer(context: Context) -> None:
+    offered = State(awaiting="human", misses=2)
+    for text in ("?????", "asdfghjkl", "có mất tiền không"):
+        d = say(context, text, offered, intent="affirm", confidence=0.95)
+        assert d.handoff is None and d.outcome != "handoff", text
+    d = say(context, "có", offered, intent="affirm")
+    assert (d.outcome, d.handoff) == ("handoff", "fallback")
+    d = say(context, "không cần", offered, intent="deny")
+    assert (d.outcome, d.handoff, d.state.awaiting) == ("chitchat", None, None)
+
+
+def test_junk_is_asked_again_then_a_clerk_is_offered(context: Context) -> None:
+    first = say(context, "?????", intent="nlu_fallback", confidence=0.2)
+    assert (first.outcome, first.state.misses) == ("rephrase", 1)
+    second = say(context, "asdfghjkl", first.state, intent="affirm", confidence=0.5)
+    assert (second.outcome, second.state.awaiting) == ("offer_handoff", "human")
+
+
+def test_an_explicit_request_for_a_person_always_opens_a_ticket(context: Context) -> None:
+    d = say(context, "cho tôi gặp cán bộ hỏi về đăng ký kết hôn", State(current=KHAI_SINH))
+    assert (d.outcome, d.handoff, d.codes) == ("handoff", "request", (KHAI_SINH,))
+
+
+def test_procedures_without_a_guide_and_off_topic_messages(context: Context) -> None:
+    d = say(context, "cách nấu phở bò", intent="out_of_scope", confidence=0.95)
+    assert d.outcome == "not_covered" and d.replies[0].response == "utter_out_of_scope"
+    d = say(context, "thủ tục cấp giấy phép khai thác khoáng sản", intent="ask_procedure", confidence=0.9)
+    assert d.outcome == "not_covered" and d.state.awaiting == "human"
+
+
+def test_social_turns_and_the_rating(context: Context) -> None:
+    answered = say(context, "đăng ký kết hôn cần giấy tờ gì")
+    assert [r.response for r in answered.replies][-1] == "utter_ask_feedback"
+    assert answered.state.awaiting == "feedback" and answered.state.rated == (KET_HON,)
+    again = say(context, "còn lệ phí", answered.state)
+    assert "utter_ask_feedback" not in [r.response for r in again.replies]  # once per procedure
+    assert say(context, "ok cảm ơn", answered.state, intent="thank").outcome == "thanks"
+    rated = say(context, "có", answered.state, intent="affirm")
+    assert (rated.outcome, rated.feedback) == ("feedback", True)
+    assert say(context, "xin chào", intent="greet").outcome == "greeting"
+    assert say(context, "tạm biệt", answered.state, intent="goodbye").outcome == "goodbye"
+    assert say(context, "bạn là ai vậy", answered.state, intent="chitchat").outcome == "chitchat"
+
+
+def test_buttons_name_their_procedure_and_aspect(context: Context) -> None:
+    d = say(context, f'/ask_fee{{"procedure_code":"{DOI_GPLX}"}}', intent="ask_fee", chosen=DOI_GPLX)
+    assert (d.outcome, d.codes, d.aspect) == ("answer", (DOI_GPLX,), "fee")
+    d = say(context, "/feedback_negative", State(current=KET_HON), intent="feedback_negative")
+    assert (d.outcome, d.feedback) == ("feedback", False)
+
+
+def test_the_record_of_a_turn(context: Context) -> None:
+    d = say(context, "dang ky ket hon o dau")
+    assert d.record == {"outcome": "answer", "codes": [KET_HON], "aspect": "place"}

@@ -1,0 +1,47 @@
+"""Variants of one procedure: age bounds and a foreign element."""
+
+from __future__ import annotations
+
+from actions.variants import adjust, age_fits, age_sibling
+from retrieval.index import Hit
+
+UNDER = ("1.014062", "Cấp thẻ căn cước cho người dưới 14 tuổi")
+FROM = ("1.014061", "Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên")
+BIRTH = ("1.001193", "Đăng ký khai sinh")
+FOREIGN = ("2.000528", "Đăng ký khai sinh có yếu tố nước ngoài")
+
+
+def hit(ref: tuple[str, str], score: float) -> Hit:
+    return Hit(ref[0], ref[0], ref[1], score, score, 0.0, 0.5)
+
+
+def test_age_bounds_in_titles() -> None:
+    assert age_fits(UNDER[1], 10) and not age_fits(UNDER[1], 14) and not age_fits(UNDER[1], 16)
+    assert age_fits(FROM[1], 14) and age_fits(FROM[1], 70) and not age_fits(FROM[1], 13)
+    assert age_fits(BIRTH[1], 40)  # no bounds
+
+
+def test_an_age_the_title_rules_out_gives_the_sibling_its_place_and_score() -> None:
+    ranked = adjust([hit(UNDER, 0.99), hit(FROM, 0.01), hit(BIRTH, 0.001)], age=15, foreign=False)
+    assert [h.code for h in ranked] == [FROM[0], BIRTH[0]]
+    assert ranked[0].score == 0.99
+    assert [h.code for h in adjust([hit(UNDER, 0.99), hit(FROM, 0.01)], age=10, foreign=False)] == [UNDER[0]]
+    # no age: nothing changes
+    assert [h.code for h in adjust([hit(UNDER, 0.99), hit(FROM, 0.01)], age=None, foreign=False)] == [UNDER[0], FROM[0]]
+
+
+def test_the_foreign_variant_comes_first_only_when_a_foreigner_is_named() -> None:
+    ranked = adjust([hit(BIRTH, 0.91), hit(FOREIGN, 0.47)], age=None, foreign=True)
+    assert [h.code for h in ranked] == [FOREIGN[0], BIRTH[0]] and ranked[0].score == 0.91
+    ranked = adjust([hit(FOREIGN, 0.8), hit(BIRTH, 0.6)], age=None, foreign=False)
+    assert [h.code for h in ranked] == [BIRTH[0], FOREIGN[0]] and ranked[0].score == 0.8
+    ranked = adjust([hit(FOREIGN, 0.8)], age=None, foreign=False)  # no plain sibling found: kept
+    assert [h.code for h in ranked] == [FOREIGN[0]]
+
+
+def test_the_sibling_an_age_points_to() -> None:
+    titles = dict([UNDER, FROM, BIRTH])
+    assert age_sibling(UNDER[0], 16, titles) == FROM[0]
+    assert age_sibling(FROM[0], 9, titles) == UNDER[0]
+    assert age_sibling(UNDER[0], 9, titles) is None
+    assert age_sibling(BIRTH[0], 9, titles) is None
