@@ -31,7 +31,8 @@ def main() -> None:
     offline_mode()
     upgrade(settings.database_url)
     state = knowledge().current()
-    logger.info("index ready: %d guides", len(state.guides))
+    _ = state.vocabulary  # computed now, not on the first citizen's message
+    logger.info("index ready: %d guides and entries", len(state.guides))
     executor = ActionExecutor()
     executor.register_package("actions")
     app = create_app(executor)

@@ -250,7 +250,8 @@ def answer_slots(guide: Guide, aspect: str, place: str | None = None, office: st
     base = {
         "title": title_phrase(guide, aspect),
         "source": guide.source,
-        "reviewed": guide.last_reviewed.strftime("%d/%m/%Y") if guide.last_reviewed else "—",
+        "reviewed": (phrases()["catalog_reviewed"] if guide.is_catalog else
+                     guide.last_reviewed.strftime("%d/%m/%Y") if guide.last_reviewed else "—"),
     }
     pieces = {
         "general": lambda: {"summary": guide.summary or "", "facts": facts_text(guide)},

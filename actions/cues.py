@@ -84,6 +84,7 @@ class CueFile(BaseModel):
     next_step: list[str] = Field(default_factory=list)
     ordinals: dict[int, list[str]] = Field(default_factory=dict)
     foreign: list[str] = Field(default_factory=list)
+    levels: dict[Literal["commune", "province", "ministry"], list[str]] = Field(default_factory=dict)
 
     @field_validator("aspects")
     @classmethod
@@ -148,6 +149,7 @@ class Cues:
     next_step: _Matcher
     ordinals: dict[str, int]
     foreign: _Matcher
+    levels: dict[str, _Matcher]
 
     @classmethod
     def from_file(cls, data: CueFile) -> Cues:
@@ -189,6 +191,7 @@ class Cues:
             next_step=_Matcher(data.next_step),
             ordinals={phrase: n for n, phrases in data.ordinals.items() for phrase in _phrases(phrases)},
             foreign=_Matcher(data.foreign),
+            levels={name: _Matcher(phrases) for name, phrases in data.levels.items()},
         )
 
 
@@ -227,6 +230,7 @@ class Reading:
     ordinal: int | None = None  # "cái thứ 2": the option picked by its place in the list
     foreign: bool = False  # a foreigner is involved ("chồng mình người Hàn")
     age: int | None = None  # an age the message gives ("con 10 tuổi", "cháu 15t")
+    level: str | None = None  # the level it names ("nộp ở tỉnh": province)
     residual: str = ""  # the folded words left once the cue phrases are taken out
 
     @property
@@ -407,5 +411,6 @@ def read(text: str, cues: Cues | None = None) -> Reading:
         ordinal=cues.ordinals.get(core),
         foreign=cues.foreign.any(folded),
         age=_age(folded),
+        level=next((name for name, matcher in cues.levels.items() if matcher.any(folded)), None),
         residual=residual,
     )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from guides.loader import load_guides
 from guides.schema import Guide
-from retrieval.index import MANIFEST, Hit, SearchIndex
+from retrieval.index import MANIFEST, Hit, SearchIndex, load_entries
 from retrieval.lexical import query_tokens
 from tthc.settings import Settings, get_settings
 from tthc_text import lexical_tokens
@@ -30,7 +30,7 @@ CHECK_EVERY_SECONDS = 2.0
 @dataclass(frozen=True)
 class KnowledgeState:
     index: SearchIndex
-    guides: dict[str, Guide]  # by code (published only, unless drafts are indexed)
+    guides: dict[str, Guide]  # by code: published curated guides (drafts if indexed), then catalog entries
     manifest_mtime: float
 
     def search(self, text: str, k: int = 5) -> list[Hit]:
@@ -41,10 +41,12 @@ class KnowledgeState:
         """Each guide's lexical tokens: folded syllables and syllable pairs of its text."""
         tokens = {}
         for code, guide in self.guides.items():
+            # (a catalog entry's steps are long portal prose: its other fields say what it is about)
             parts = [guide.title, *guide.aliases, guide.summary or "", guide.who, guide.agency, guide.result,
-                     *guide.conditions, *guide.steps, *guide.sample_questions, guide.field]
+                     *guide.conditions, *([] if guide.is_catalog else guide.steps), *guide.sample_questions,
+                     guide.field]
             parts += [f"{d.name} {d.note or ''}" for d in guide.documents]
-            tokens[code] = frozenset(t for part in parts for t in lexical_tokens(part))
+            tokens[code] = frozenset(lexical_tokens(" . ".join(parts)))
         return tokens
 
     def naming(self, code: str, current: str, text: str) -> tuple[float, float]:
@@ -58,6 +60,14 @@ class KnowledgeState:
         tokens = set(query_tokens(text))
         novel = (tokens & lexical.guide_vocab[position]) - self._tokens.get(current, frozenset())
         return sum(lexical.weight(t) for t in novel), lexical.precision(list(tokens), position)
+
+    @cached_property
+    def titles(self) -> dict[str, str]:
+        return {code: guide.title for code, guide in self.guides.items()}
+
+    @cached_property
+    def levels(self) -> dict[str, tuple[str, ...]]:
+        return {code: tuple(level.value for level in guide.level) for code, guide in self.guides.items()}
 
     @cached_property
     def vocabulary(self) -> frozenset[str]:
@@ -84,7 +94,13 @@ class Knowledge:
         loaded = load_guides(self.settings.procedures_dir)
         include_drafts = bool(index.manifest.get("settings", {}).get("include_drafts"))  # type: ignore[union-attr]
         guides = {g.code: g for g in loaded.guides if g.is_published or include_drafts}
-        logger.info("knowledge loaded: %d guides, index built %s", len(guides), index.manifest.get("built_at"))
+        catalog = 0
+        for entry in load_entries(self.settings.index_dir):  # a curated guide always wins
+            if entry.code not in guides:
+                guides[entry.code] = entry
+                catalog += 1
+        logger.info("knowledge loaded: %d curated guides, %d catalog entries, index built %s",
+                    len(guides) - catalog, catalog, index.manifest.get("built_at"))
         return KnowledgeState(index, guides, mtime)
 
     def current(self) -> KnowledgeState:

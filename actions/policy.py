@@ -136,6 +136,7 @@ class Context:
     # uses, the share of code's best-covered name they say). See KnowledgeState.naming.
     naming: Callable[[str, str, str], tuple[float, float]] = lambda code, current, text: (0.0, 0.0)
     titles: dict[str, str] = field(default_factory=dict)  # code -> title
+    levels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # code -> levels that handle it
 
 
 def _fold_places(reading: Reading, places: Sequence[str]) -> str:
@@ -174,7 +175,7 @@ def locate(message: Message, reading: Reading, context: Context) -> Found:
     best: list[HitLike] = []
     for query in dict.fromkeys(q for q in queries if q.strip()):
         hits = adjust([h for h in context.search(query) if h.code in context.known_codes], age=reading.age,
-                      foreign=reading.foreign)
+                      foreign=reading.foreign, levels=context.levels, level=reading.level)
         if hits and (not best or hits[0].score > best[0].score):
             best = hits
         if best and best[0].score >= t.answer:
@@ -281,7 +282,7 @@ def _choice(reading: Reading, message: Message, state: State, context: Context) 
     if reading.aspects or reading.yes_no:
         return None
     hits = adjust([h for h in context.search(f"{state.pending} {message.text}") if h.code in state.options],
-                  age=reading.age, foreign=reading.foreign)
+                  age=reading.age, foreign=reading.foreign, levels=context.levels, level=reading.level)
     if not hits:
         return None
     if reading.age is not None:  # "cháu 16 tuổi": the options whose age bounds fit

@@ -106,7 +106,8 @@ def context_of(state: KnowledgeState) -> Context:
         thresholds=Thresholds(settings.answer_threshold, settings.ambiguity_margin),
         vocabulary=state.vocabulary,
         naming=state.naming,
-        titles={code: guide.title for code, guide in state.guides.items()},
+        titles=state.titles,
+        levels=state.levels,
     )
 
 
@@ -130,6 +131,12 @@ def render(reply: Reply, dispatcher: CollectingDispatcher, tracker: Tracker, gui
         dispatcher.utter_message(response=reply.response, **values)
 
 
+def catalog_answer(decision: Decision, guides: dict[str, Guide]) -> bool:
+    """An answer drawn from a catalog entry: it says so, and offers a clerk."""
+    guide = guides.get(decision.codes[0]) if decision.outcome == "answer" and decision.codes else None
+    return bool(guide and guide.is_catalog)
+
+
 def carry_out(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tracker, state: KnowledgeState,
               message: Message) -> list[EventType]:
     """Send the decision's replies and do what it asks for; returns the slot events."""
@@ -145,7 +152,11 @@ def carry_out(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tra
     if decision.feedback is not None:
         store_feedback(tracker, decision.feedback, decision.state.current)
     for reply in decision.replies:
+        if reply.response == "utter_ask_feedback" and catalog_answer(decision, state.guides):
+            dispatcher.utter_message(response="utter_catalog_note")
         render(reply, dispatcher, tracker, state.guides, message, **values)
+    if catalog_answer(decision, state.guides) and decision.replies[-1].response != "utter_ask_feedback":
+        dispatcher.utter_message(response="utter_catalog_note")
     return [*state_events(decision.state, state.guides), SlotSet("turn", record)]
 
 

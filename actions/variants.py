@@ -1,7 +1,10 @@
 """Procedures that differ by one circumstance: an age bound ("dưới 14 tuổi" / "từ đủ 14
-tuổi trở lên") or a foreign element ("... có yếu tố nước ngoài"). A message that gives
-the circumstance ("con tôi 15 tuổi", "chồng mình người Hàn") settles which one; one that
-does not gets the ordinary variant (no foreign element) first."""
+tuổi trở lên"), a foreign element ("... có yếu tố nước ngoài"), a border area, or the level
+that handles it (the catalog lists many procedures once per level: xã, tỉnh, trung ương).
+A message that gives the circumstance ("con tôi 15 tuổi", "chồng mình người Hàn", "nộp ở
+tỉnh") settles which one; one that does not gets the ordinary variant: the commune before
+the province before the ministry, no foreign element, no border area. Only what the
+message leaves really open is asked."""
 
 from __future__ import annotations
 
@@ -30,12 +33,6 @@ def age_fits(title: str, age: int) -> bool:
     return not (older and age < int(older.group(1)))
 
 
-def _base(title: str) -> str | None:
-    """The plain sibling's title of a foreign-element variant (folded), or None."""
-    folded = " ".join(search_text(title).split())
-    return " ".join(folded.replace(FOREIGN_VARIANT, " ").split()) if FOREIGN_VARIANT in folded else None
-
-
 def _without_age(title: str) -> str:
     folded = _FROM.sub(" ", _UNDER.sub(" ", search_text(title)))
     return " ".join(folded.replace("tro len", " ").split())
@@ -57,23 +54,57 @@ def by_age(hits: Sequence[H], age: int | None) -> list[H]:
     return sorted(kept, key=lambda h: -h.score)
 
 
-def adjust(hits: Sequence[H], *, age: int | None, foreign: bool) -> list[H]:
+LEVEL_RANK = {"commune": 0, "province": 1, "ministry": 2, "other": 3}
+BORDER_VARIANT = re.compile(r"\b(?:khu vuc|vung|xa|tuyen) bien gioi\b")
+_LEVEL_PHRASE = re.compile(r"\s*\(?(?:thuc hien )?(?:tai |o )?cap (?:xa|tinh|huyen|trung uong|bo)(?:,? ?(?:cap )?"
+                           r"(?:xa|tinh|huyen|trung uong|bo))*\)?\s*$")
+# Below the preferred variant by at least this: never "ambiguous" with it.
+DEMOTION = 0.1
+
+
+def family(title: str) -> str:
+    """What a procedure is, whatever its level and variant (folded)."""
+    folded = " ".join(search_text(title).split())
+    folded = _LEVEL_PHRASE.sub("", folded).removeprefix("thu tuc ")
+    folded = BORDER_VARIANT.sub(" ", folded.replace(FOREIGN_VARIANT, " "))
+    return " ".join(folded.split())
+
+
+def preference(title: str, levels: Sequence[str], *, level: str | None, foreign: bool) -> tuple[int, ...]:
+    """How well a variant fits a message (lower is better)."""
+    folded = search_text(title)
+    ranks = [LEVEL_RANK.get(v, 3) for v in levels] or [3]
+    named_level = 0 if level is None or level in levels else 1
+    return (named_level, int((FOREIGN_VARIANT in folded) != foreign), int(bool(BORDER_VARIANT.search(folded))),
+            min(ranks))
+
+
+def by_variant(hits: Sequence[H], levels: dict[str, tuple[str, ...]], *, level: str | None,
+               foreign: bool) -> list[H]:
+    """In each family of hits, the variant that fits the message best takes the family's
+    best score; the others fall clearly below it."""
+    groups: dict[str, list[H]] = {}
+    for hit in hits:
+        groups.setdefault(family(hit.title), []).append(hit)
+    ranked = list(hits)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        best = max(m.score for m in members)
+        chosen = min(members, key=lambda m: (preference(m.title, levels.get(m.code, ()), level=level,
+                                                        foreign=foreign), -m.score))
+        for i, hit in enumerate(ranked):
+            if hit is chosen:
+                ranked[i] = replace(hit, score=best)  # type: ignore[type-var]
+            elif hit in members:
+                ranked[i] = replace(hit, score=min(hit.score, max(0.0, best - DEMOTION)))  # type: ignore[type-var]
+    return sorted(ranked, key=lambda h: -h.score)
+
+
+def adjust(hits: Sequence[H], *, age: int | None, foreign: bool,
+           levels: dict[str, tuple[str, ...]] | None = None, level: str | None = None) -> list[H]:
     """The hits with the variants the message rules out dropped and the one it names first."""
-    ranked = by_age(hits, age)
-    folded = {h.code: " ".join(search_text(h.title).split()) for h in ranked}
-    for variant in list(ranked):
-        base_title = _base(variant.title)
-        if base_title is None:
-            continue
-        base = next((h for h in ranked if folded[h.code] == base_title), None)
-        if base is None:
-            continue
-        wanted, other = (variant, base) if foreign else (base, variant)
-        top = max(wanted.score, other.score)
-        if wanted.score < top or ranked.index(wanted) > ranked.index(other):
-            i, j = sorted((ranked.index(wanted), ranked.index(other)))
-            ranked[i], ranked[j] = replace(wanted, score=top), replace(other, score=min(wanted.score, other.score))  # type: ignore[type-var]
-    return ranked
+    return by_variant(by_age(hits, age), levels or {}, level=level, foreign=foreign)
 
 
 def age_sibling(code: str, age: int, titles: dict[str, str]) -> str | None:
@@ -82,6 +113,5 @@ def age_sibling(code: str, age: int, titles: dict[str, str]) -> str | None:
     title = titles.get(code)
     if title is None or age_fits(title, age):
         return None
-    family = _without_age(title)
-    return next((c for c, t in titles.items() if c != code and _without_age(t) == family and age_fits(t, age)),
-                None)
+    kin = _without_age(title)
+    return next((c for c, t in titles.items() if c != code and _without_age(t) == kin and age_fits(t, age)), None)

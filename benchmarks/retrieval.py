@@ -4,6 +4,7 @@
 figures do not mix), prints a table and writes ``results/bench-retrieval.json``:
 
 - curated: the published guides (the encoder is trained as in ``tthc index build``);
+- both-tiers: the curated guides plus every catalog record without one (``--catalog``);
 - catalog: all 2,642 national-catalog records imported as drafts (needs ../shared);
 - synthetic-100k: 100,000 passages from generated guides, encoded with the curated
   model (so the figure is the index, not encoder training), HNSW above the exact limit.
@@ -30,7 +31,10 @@ from benchmarks.report import save
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = "bench-retrieval.json"  # in results/
-SCENARIOS = ("curated", "catalog", "synthetic-100k")
+SCENARIOS = ("curated", "both-tiers", "catalog", "synthetic-100k")
+CATALOG = REPO_ROOT.parent / "shared" / "data" / "national-procedures"
+# What each of the three rankers finds, from the same build: the eval files per scenario.
+EVAL_FILES = {"curated": ("eval.yml",), "both-tiers": ("eval.yml", "faq_catalog.yml"), "catalog": ("eval.yml",)}
 
 
 def _rss_mb() -> float:
@@ -68,6 +72,23 @@ def _measure_queries(folder: Path) -> dict[str, float]:
     }
 
 
+def _rankers(folder: Path, files: tuple[str, ...]) -> dict[str, dict[str, dict[str, float]]]:
+    """recall@1 / recall@5 / MRR of the fused ranker, BM25 alone and the encoder alone."""
+    from retrieval.baseline import Bm25Baseline, DenseBaseline  # noqa: PLC0415
+    from retrieval.evaluate import evaluate, load_eval_items  # noqa: PLC0415
+    from retrieval.index import SearchIndex  # noqa: PLC0415
+
+    index = SearchIndex.load(folder)
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for name in files:
+        items = load_eval_items(REPO_ROOT / "retrieval" / "data" / name)
+        out[name] = {}
+        for ranker, ranked in (("fused", index), ("bm25", Bm25Baseline(index)), ("dense", DenseBaseline(index))):
+            report = evaluate(ranked, items, threshold=0.5)
+            out[name][ranker] = {k: report[k] for k in ("recall@1", "recall@5", "mrr")}
+    return out
+
+
 def _synthetic_guides(n_guides: int, seed: int = 7):  # type: ignore[no-untyped-def]
     from guides.loader import load_guides  # noqa: PLC0415
     from guides.schema import Guide  # noqa: PLC0415
@@ -97,6 +118,13 @@ def run_scenario(name: str) -> dict[str, object]:
             options = BuildOptions(procedures_dir=settings.procedures_dir, out_dir=out, nlu_dir=settings.nlu_dir)
             t0 = time.perf_counter()
             build_index(options, progress=lambda _: None)
+        elif name == "both-tiers":
+            if not CATALOG.is_dir():
+                return {"scenario": name, "skipped": "the national catalog (../shared) is not available"}
+            options = BuildOptions(procedures_dir=settings.procedures_dir, out_dir=out, nlu_dir=settings.nlu_dir,
+                                   train_dirs=(settings.procedures_dir,), catalog_dir=CATALOG)
+            t0 = time.perf_counter()
+            build_index(options, progress=lambda _: None)
         elif name == "catalog":
             from guides.catalog import run_import  # noqa: PLC0415
 
@@ -121,8 +149,9 @@ def run_scenario(name: str) -> dict[str, object]:
         build_s = time.perf_counter() - t0
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         figures = _measure_queries(out)
+        rankers = _rankers(out, EVAL_FILES[name]) if name in EVAL_FILES else {}
     return {"scenario": name, "guides": manifest["guides"], "index_type": manifest["index_type"],
-            "build_s": round(build_s, 1), **figures}
+            "build_s": round(build_s, 1), **figures, "rankers": rankers}
 
 
 def main() -> None:
@@ -146,6 +175,12 @@ def main() -> None:
             continue
         print(f"{r['scenario']:16} {r['guides']:>7} {r['passages']:>9} {r['index_type']:>15} {r['build_s']:>8} "
               f"{r['query_p50_ms']:>7} {r['query_p95_ms']:>7} {r['process_rss_mb']:>7}")
+
+    print(f"\n{'scenario':12} {'eval file':18} {'ranker':7} {'R@1':>6} {'R@5':>6} {'MRR':>6}")
+    for r in rows:
+        for file, by_ranker in (r.get("rankers") or {}).items():
+            for ranker, m in by_ranker.items():
+                print(f"{r['scenario']:12} {file:18} {ranker:7} {m['recall@1']:>6} {m['recall@5']:>6} {m['mrr']:>6}")
 
     machine = {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
                "python": platform.python_version(), "date": dt.date.today().isoformat()}

@@ -41,6 +41,11 @@ class Status(str, Enum):
     published = "published"
 
 
+# Where an entry comes from: a guide a clerk curates, or the national catalog imported as it
+# is (answered, and said to be unreviewed; never a file of the repository).
+Tier = Literal["curated", "catalog"]
+
+
 class Level(str, Enum):
     """Level that handles the procedure, after the July 2025 two-tier reform."""
 
@@ -154,6 +159,7 @@ class Guide(_Model):
     id: str
     title: str = Field(min_length=3)
     status: Status = Status.draft
+    tier: Tier = "curated"
     summary: str | None = None  # one or two plain sentences for the general answer
     aliases: list[str] = Field(default_factory=list)
     field: str = ""
@@ -237,3 +243,7 @@ class Guide(_Model):
     @property
     def is_published(self) -> bool:
         return self.status is Status.published
+
+    @property
+    def is_catalog(self) -> bool:
+        return self.tier == "catalog"

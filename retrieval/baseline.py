@@ -1,5 +1,6 @@
-"""The BM25-only baseline the README compares against: BM25 over the same index's
-procedure names (accent-folded syllables and pairs), without the encoder or calibration."""
+"""The baselines the fused ranker is compared against, on the same index: BM25 alone over
+the procedure names (accent-folded syllables and pairs), and the encoder alone (cosine),
+each without the other and without the calibration."""
 
 from __future__ import annotations
 
@@ -18,6 +19,31 @@ class Bm25Baseline:
         best = max(scores.values(), default=0.0)
         ranked = sorted(scores.items(), key=lambda item: -item[1])[:k]
         return [
-            Hit(self.index.guides[g].code, self.index.guides[g].id, self.index.guides[g].title, s / best, 0.0, 0.0)
+            Hit(self.index.guides[g].code, self.index.guides[g].id, self.index.guides[g].title, s / best, 0.0, 0.0,
+                0.0, self.index.guides[g].tier)
             for g, s in ranked
         ]
+
+
+class DenseBaseline:
+    """``search()`` like :class:`SearchIndex`, ranked by the encoder alone: the best cosine
+    between the query and each guide's passages (score = that cosine, clipped to [0, 1])."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        self.index = index
+
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        if not query.strip() or not self.index.guides:
+            return []
+        qvec = self.index.encode_query(query)
+        n = min(len(self.index.passages), max(64, k * 8))
+        sims, ids = self.index.faiss_index.search(qvec[None, :], n)
+        best: dict[int, float] = {}
+        for sim, pid in zip(sims[0], ids[0]):
+            if pid >= 0:
+                g = int(self.index.passage_guide[pid])
+                best.setdefault(g, float(sim))
+        ranked = sorted(best.items(), key=lambda item: -item[1])[:k]
+        refs = self.index.guides
+        return [Hit(refs[g].code, refs[g].id, refs[g].title, min(1.0, max(0.0, s)), s, 0.0, 0.0, refs[g].tier)
+                for g, s in ranked]

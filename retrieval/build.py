@@ -20,6 +20,8 @@ import numpy as np
 import yaml
 
 import tthc_text
+from guides.catalog.entries import catalog_entries
+from guides.catalog.records import catalog_files
 from guides.loader import guide_files, load_guides
 from guides.schema import Guide
 from retrieval import calibrate
@@ -45,7 +47,7 @@ from retrieval.passages import Passage, guide_document, guide_passages
 
 logger = logging.getLogger(__name__)
 
-BUILD_VERSION = "3"  # bump when the artefact format or the build logic changes
+BUILD_VERSION = "4"  # bump when the artefact format or the build logic changes
 OFFTOPIC_FILE = Path(__file__).parent / "data" / "offtopic.yml"
 OFFTOPIC_INTENTS = ("out_of_scope", "chitchat", "greet", "goodbye", "thank")
 MIN_RICH_GUIDES = 20
@@ -66,6 +68,9 @@ class BuildOptions:
     # Folders of published guides that teach the encoder (their aliases and sample
     # questions) without being indexed, e.g. the curated guides when indexing the catalog.
     train_dirs: tuple[Path, ...] = ()
+    # The national catalog (one JSON record per procedure): every record without a curated
+    # guide is indexed as an entry of the catalog tier. None: the curated guides alone.
+    catalog_dir: Path | None = None
 
     def settings_key(self) -> dict[str, object]:
         return {
@@ -76,6 +81,7 @@ class BuildOptions:
             "embedding_vocab_size": self.embedding_vocab_size,
             "exact_index_max": self.exact_index_max,
             "train_dirs": [str(p) for p in self.train_dirs],
+            "catalog": bool(self.catalog_dir),
             "build_version": BUILD_VERSION,
         }
 
@@ -94,7 +100,8 @@ def fingerprint(options: BuildOptions) -> str:
     files = [f for root in roots if root.exists() for f in guide_files(root)]
     # The text normalisation (shorthand table, folding) shapes every token the index holds.
     text_code = sorted(Path(tthc_text.__file__).parent.glob("*.py"))
-    for path in [*files, *_nlu_files(options.nlu_dir), OFFTOPIC_FILE, CONTEXT_FILE, *text_code]:
+    catalog = catalog_files(options.catalog_dir) if options.catalog_dir and options.catalog_dir.is_dir() else []
+    for path in [*files, *_nlu_files(options.nlu_dir), OFFTOPIC_FILE, CONTEXT_FILE, *text_code, *catalog]:
         digest.update(str(path.name).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -129,14 +136,42 @@ def offtopic_texts(nlu_dir: Path | None) -> list[str]:
 
 
 def select_guides(options: BuildOptions) -> list[Guide]:
+    """The curated guides to index, then the catalog's entries whose code has none."""
     loaded = load_guides(options.procedures_dir)
     for problem in loaded.problems:
         logger.warning("guide skipped: %s", problem)
-    return [g for g in loaded.guides if g.is_published or options.include_drafts]
+    curated = [g for g in loaded.guides if g.is_published or options.include_drafts]
+    if options.catalog_dir is None:
+        return curated
+    if not options.catalog_dir.is_dir():
+        logger.warning("catalog folder %s not found: indexing the curated guides alone", options.catalog_dir)
+        return curated
+    by_code = {g.code: i for i, g in enumerate(curated)}
+    entries = []
+    for entry in catalog_entries(options.catalog_dir):
+        position = by_code.get(entry.code)
+        if position is None:
+            entries.append(entry)
+        elif entry.title.casefold() != curated[position].title.casefold():
+            # the curated guide is found by the catalog's official title too
+            guide = curated[position]
+            curated[position] = guide.model_copy(update={"aliases": [*guide.aliases, entry.title]})
+    return curated + entries
+
+
+_TITLE_LEAD = re.compile(r"^thủ tục\s+", re.IGNORECASE)
+_TITLE_LEVEL = re.compile(r"\s*\((?:thực hiện )?(?:tại |ở )?cấp [^)]*\)\s*$", re.IGNORECASE)
+
+
+def short_title(title: str) -> str:
+    """"Thủ tục đăng ký khai sinh (thực hiện tại cấp xã)" -> "đăng ký khai sinh"."""
+    return _TITLE_LEVEL.sub("", _TITLE_LEAD.sub("", title)).strip()
 
 
 def _anchor_texts(guide: Guide) -> list[str]:
-    return [guide.title, *guide.aliases, *guide.sample_questions]
+    short = short_title(guide.title)
+    names = [guide.title] + ([short] if short and short != guide.title else [])
+    return [*names, *guide.aliases, *guide.sample_questions]
 
 
 def encoder_training_data(guides: list[Guide], options: BuildOptions) -> dict[str, tuple[str, list[str]]]:
@@ -185,6 +220,10 @@ def calibration_data(
     queries += [(text, None) for text in offtopic]
     if noise is not None:  # off-topic messages with context are still off-topic
         queries += [(noise.wrap(text, rng), None) for text in offtopic]
+    # the larger the index, the more an off-topic message finds something close: weigh them so
+    # that they are at least a fifth of the examples
+    while noise is not None and 5 * sum(answer is None for _, answer in queries) < len(queries):
+        queries += [(noise.wrap(augment(text, rng), rng), None) for text in offtopic]
     x: list[np.ndarray] = []
     y: list[int] = []
     for query, answer in queries:
@@ -255,10 +294,11 @@ def build_from_guides(
         "input_form": form,
         "guides": len(guides),
         "published": sum(g.is_published for g in guides),
+        "catalog_entries": sum(g.is_catalog for g in guides),
         "passages": len(passages),
         "index_type": type(faiss_index).__name__,
     }
-    refs = [GuideRef(g.code, g.id, g.title, g.status.value) for g in guides]
+    refs = [GuideRef(g.code, g.id, g.title, g.status.value, g.tier) for g in guides]
     index = SearchIndex(refs, passages, vectors, faiss_index, model, form, calibrate.DEFAULT, manifest)  # type: ignore[arg-type]
     progress("calibrating the score")
     x, y = calibration_data(index, {code: texts for code, (_, texts) in training.items()}, offtopic,

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FEATURES = ("dense", "coverage", "precision", "bm25_relative", "dense_margin", "text_coverage")
+FEATURES = ("dense", "coverage", "precision", "bm25_relative", "dense_margin", "text_coverage", "bm25_margin")
 
 
 def features(dense: float, coverage: float, precision: float, bm25_relative: float,
-             dense_margin: float = 0.0, text_coverage: float = 0.0) -> np.ndarray:
-    return np.array([dense, coverage, precision, bm25_relative, dense_margin, text_coverage], dtype=np.float64)
+             dense_margin: float = 0.0, text_coverage: float = 0.0, bm25_margin: float = 0.0) -> np.ndarray:
+    return np.array([dense, coverage, precision, bm25_relative, dense_margin, text_coverage, bm25_margin],
+                    dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Calibration:
 
 
 # Used before fitting, and when there is too little data to fit (a handful of guides).
-DEFAULT = Calibration(weights=(6.0, 4.0, 2.0, 1.0, 4.0, 1.0), bias=-8.0)
+DEFAULT = Calibration(weights=(6.0, 4.0, 2.0, 1.0, 4.0, 1.0, 1.0), bias=-8.0)
 
 
 def _newton(data: np.ndarray, labels: np.ndarray, l2: float, iterations: int) -> np.ndarray:

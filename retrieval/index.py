@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 GUIDES = "guides.json"
+ENTRIES = "entries.jsonl"  # the catalog tier's entries, whole (the curated guides are files)
 PASSAGES = "passages.jsonl"
 VECTORS = "vectors.npy"
 FAISS_INDEX = "faiss.index"
@@ -47,6 +48,7 @@ class GuideRef:
     id: str
     title: str
     status: str
+    tier: str = "curated"
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,11 @@ class Hit:
     dense: float
     lexical: float  # share of the query's IDF mass the guide's names cover (0..1)
     precision: float = 0.0  # how fully the query covers the guide's best-covered name (0..1)
+    tier: str = "curated"  # "curated" guide or "catalog" entry
 
     def to_json(self) -> dict[str, object]:
-        return {"code": self.code, "id": self.id, "title": self.title, "score": round(self.score, 4)}
+        return {"code": self.code, "id": self.id, "title": self.title, "score": round(self.score, 4),
+                "tier": self.tier}
 
 
 def top_two(values: Iterable[float]) -> tuple[float, float]:
@@ -175,6 +179,9 @@ class SearchIndex:
         holds the two best cosines among the query's candidates."""
         best, second = top_dense
         margin = dense - (second if dense >= best else best)
+        own = lexical.get(guide, 0.0)
+        others = [v for g, v in lexical.items() if g != guide]
+        bm25_margin = (own - max(others, default=0.0)) / best_bm25 if best_bm25 > 0 else 0.0
         return features(
             dense,
             self.lexical.coverage(tokens, guide),
@@ -182,6 +189,7 @@ class SearchIndex:
             lexical.get(guide, 0.0) / best_bm25 if best_bm25 > 0 else 0.0,
             margin,
             self.text.coverage(tokens, guide),
+            bm25_margin,
         )
 
     def name_precision(self, code: str, text: str) -> float:
@@ -201,9 +209,17 @@ class SearchIndex:
             score = self.calibration.score(self.features(g, d, tokens, lexical, best_bm25, top))
             cov = self.lexical.coverage(tokens, g)
             ref = self.guides[g]
-            hits.append(Hit(ref.code, ref.id, ref.title, score, d, cov, self.lexical.precision(tokens, g)))
+            hits.append(Hit(ref.code, ref.id, ref.title, score, d, cov, self.lexical.precision(tokens, g), ref.tier))
         hits.sort(key=lambda h: (-h.score, -h.dense))
         return hits[:k]
+
+
+def load_entries(folder: Path) -> list[Guide]:
+    """The catalog entries an index was built with (none for an older or curated-only one)."""
+    path = folder / ENTRIES
+    if not path.exists():
+        return []
+    return [Guide.model_validate_json(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
 def save_index(
@@ -219,8 +235,10 @@ def save_index(
     import faiss  # noqa: PLC0415
 
     folder.mkdir(parents=True, exist_ok=True)
-    refs = [asdict(GuideRef(g.code, g.id, g.title, g.status.value)) for g in guides]
+    refs = [asdict(GuideRef(g.code, g.id, g.title, g.status.value, g.tier)) for g in guides]
     (folder / GUIDES).write_text(json.dumps(refs, ensure_ascii=False), encoding="utf-8")
+    (folder / ENTRIES).write_text("".join(g.model_dump_json() + "\n" for g in guides if g.is_catalog),
+                                  encoding="utf-8")
     (folder / PASSAGES).write_text(
         "".join(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in passages), encoding="utf-8"
     )

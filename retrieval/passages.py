@@ -22,7 +22,7 @@ def guide_passages(guide: Guide, position: int) -> list[Passage]:
     texts: list[tuple[str, str]] = [("title", guide.title)]
     texts += [("alias", a) for a in guide.aliases]
     texts += [("question", q) for q in guide.sample_questions]
-    if guide.summary:
+    if guide.summary and not guide.is_catalog:  # a catalog entry's summary is written from its fields
         texts.append(("summary", guide.summary.split(".")[0]))
     seen: set[str] = set()
     passages = []

@@ -111,7 +111,10 @@ def _build_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from retrieval.build import BuildOptions  # noqa: PLC0415
 
     settings = get_settings()
+    # An explicit --procedures folder is indexed alone unless --catalog is given too.
+    catalog = None if args.no_catalog else (args.catalog or (None if args.procedures else settings.catalog_dir))
     return BuildOptions(
+        catalog_dir=catalog,
         procedures_dir=args.procedures or settings.procedures_dir,
         out_dir=args.out or settings.index_dir,
         include_drafts=args.include_drafts or settings.include_drafts,
@@ -170,6 +173,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from retrieval.baseline import Bm25Baseline  # noqa: PLC0415
 
         index = Bm25Baseline(index)
+    elif args.baseline == "dense":
+        from retrieval.baseline import DenseBaseline  # noqa: PLC0415
+
+        index = DenseBaseline(index)
     report = evaluate(index, items, threshold=get_settings().answer_threshold)
     report["ranker"] = args.baseline or "fused"
     if args.json:
@@ -306,6 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="published guides that also teach the encoder without being indexed "
         "(default: the project's procedures folder; repeatable)",
     )
+    tiers = p.add_mutually_exclusive_group()
+    tiers.add_argument("--catalog", type=Path, default=None,
+                       help="index the national catalog's procedures without a curated guide too "
+                            "(default: CATALOG_DIR, unless --procedures is given)")
+    tiers.add_argument("--no-catalog", action="store_true", help="the curated guides alone")
     p.add_argument("--if-stale", action="store_true", help="do nothing when the index is up to date")
     p.add_argument("--json", action="store_true", help="print the manifest")
     p.set_defaults(func=cmd_index_build)
@@ -320,7 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="recall@k and MRR of the index on a labelled question file")
     p.add_argument("file", type=Path)
     p.add_argument("--index", type=Path, default=None)
-    p.add_argument("--baseline", choices=["bm25"], default=None, help="rank by BM25 alone instead")
+    p.add_argument("--baseline", choices=["bm25", "dense"], default=None,
+                   help="rank by BM25 alone, or by the encoder alone, instead")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 

@@ -10,20 +10,36 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# The national catalog beside the checkout, where the project's machines have it.
+SHARED_CATALOG = REPO_ROOT.parent / "shared" / "data" / "national-procedures"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    @field_validator("catalog_dir", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value in ("", "none", "None") else value
 
     # Content and retrieval
     procedures_dir: Path = REPO_ROOT / "procedures"
     nlu_dir: Path = REPO_ROOT / "nlu_data"
     index_dir: Path = REPO_ROOT / "build" / "index"
     include_drafts: bool = False
+    catalog_dir: Path | None = Field(
+        default=None,
+        description=(
+            "The national catalog (JSON records, e.g. ../shared/data/national-procedures): every "
+            "procedure without a curated guide is then indexed and answered as a catalog entry. "
+            "Empty (the default for now): the curated guides alone — the fused ranker is not yet "
+            "as good as the curated-only one over the whole catalog (see the README)."
+        ),
+    )
     embedding_model: str | None = Field(
         default=None,
         description=(

@@ -470,3 +470,27 @@ def test_database_failure(kb: Knowledge, tmp_path: Path, monkeypatch: pytest.Mon
         assert [m["response"] for m in messages] == ["utter_feedback_positive"]
     finally:
         get_settings.cache_clear()
+
+
+# ------------------------------------------------------------------ the catalog tier
+
+
+def test_an_answer_from_the_catalog_says_so_and_offers_a_clerk(tmp_path: Path, use_knowledge: Any) -> None:
+    from retrieval.build import build_index  # noqa: PLC0415
+    from tests.retrieval.conftest import copy_guides  # noqa: PLC0415
+
+    procedures = copy_guides(tmp_path / "procedures", ("ho-tich/dang-ky-khai-sinh.yml", "cu-tru/dang-ky-tam-tru.yml"))
+    catalog = Path(__file__).resolve().parents[1] / "fixtures" / "catalog"
+    build_index(small_options(procedures, tmp_path / "index", catalog_dir=catalog), progress=lambda _m: None)
+    holder = use_knowledge(Knowledge(Settings(_env_file=None, index_dir=tmp_path / "index",  # type: ignore[call-arg]
+                                              procedures_dir=procedures)))
+    state = holder.current()
+    assert state.guides["1.900006"].tier == "catalog" and state.guides[KHAI_SINH].tier == "curated"
+    messages, slots = respond(make_tracker("cấp giấy phép hoạt động cho tổ chức tài chính vi mô cần giấy tờ gì",
+                                           "ask_documents"))
+    assert [m["response"] for m in messages] == ["utter_answer_documents", "utter_catalog_note", "utter_ask_feedback"]
+    assert messages[0]["reviewed"] == "từ danh mục quốc gia"
+    assert slots["turn"] == {"outcome": "answer", "codes": ["1.900006"], "aspect": "documents"}
+    # a curated guide's answer has no such note
+    messages, _ = respond(make_tracker("làm giấy khai sinh cần gì", "ask_documents"))
+    assert "utter_catalog_note" not in [m["response"] for m in messages]

@@ -45,3 +45,29 @@ def test_the_sibling_an_age_points_to() -> None:
     assert age_sibling(FROM[0], 9, titles) == UNDER[0]
     assert age_sibling(UNDER[0], 9, titles) is None
     assert age_sibling(BIRTH[0], 9, titles) is None
+
+
+def test_among_a_procedures_levels_the_commune_comes_first_unless_another_is_named() -> None:
+    from actions.variants import by_variant, family  # noqa: PLC0415
+
+    commune = Hit("1.010386", "a", "Trình báo mất hộ chiếu phổ thông (thực hiện tại cấp xã)", 0.6, 0.6, 0.0, 0.5)
+    province = Hit("1.001445", "b", "Trình báo mất hộ chiếu phổ thông (thực hiện tại cấp tỉnh)", 0.9, 0.9, 0.0, 0.5)
+    ministry = Hit("2.000539", "c", "Trình báo mất hộ chiếu phổ thông (thực hiện tại cấp trung ương)", 0.88, 0.88, 0.0, 0.5)
+    other = Hit("1.001456", "d", "Cấp hộ chiếu phổ thông ở trong nước", 0.5, 0.5, 0.0, 0.5)
+    assert family(commune.title) == family(province.title) == family(ministry.title) != family(other.title)
+    levels = {"1.010386": ("commune",), "1.001445": ("province",), "2.000539": ("ministry",), "1.001456": ("province",)}
+    ranked = by_variant([province, ministry, commune, other], levels, level=None, foreign=False)
+    assert ranked[0].code == "1.010386" and ranked[0].score == 0.9
+    assert all(h.score <= 0.9 - 0.1 for h in ranked[1:] if h.code in levels and h.code != "1.001456")
+    named = by_variant([province, ministry, commune, other], levels, level="ministry", foreign=False)
+    assert named[0].code == "2.000539"
+    assert [h.code for h in by_variant([other], levels, level=None, foreign=False)] == ["1.001456"]
+
+
+def test_the_variant_without_a_border_area_is_the_ordinary_one() -> None:
+    from actions.variants import by_variant  # noqa: PLC0415
+
+    plain = Hit("1", "a", "Cấp giấy phép X", 0.5, 0.5, 0.0, 0.5)
+    border = Hit("2", "b", "Cấp giấy phép X khu vực biên giới", 0.7, 0.7, 0.0, 0.5)
+    ranked = by_variant([border, plain], {"1": ("commune",), "2": ("commune",)}, level=None, foreign=False)
+    assert ranked[0].code == "1"

@@ -278,3 +278,58 @@ def test_build_with_a_pretrained_model_reads_normalized_text(tmp_path: Path) -> 
         hits = index.search(query, k=3)
         assert hits[0].code == code, (query, hits)
         assert all(0.0 <= h.score <= 1.0 for h in hits)
+
+
+# ------------------------------------------------------------------ the catalog tier
+
+CATALOG_FIXTURES = REPO / "tests" / "fixtures" / "catalog"
+
+
+def test_an_index_of_both_tiers(tmp_path: Path) -> None:
+    from retrieval.index import ENTRIES, load_entries  # noqa: PLC0415
+
+    procedures = copy_guides(tmp_path / "procedures", FEW_GUIDES)
+    # a curated guide for one of the catalog's codes: that record is not indexed twice, and
+    # its official title finds the curated guide
+    tam_tru = procedures / "cu-tru" / "dang-ky-tam-tru.yml"
+    tam_tru.write_text(tam_tru.read_text(encoding="utf-8").replace('code: "1.004194"', 'code: "1.900002"'),
+                       encoding="utf-8")
+    options = small_options(procedures, tmp_path / "index", catalog_dir=CATALOG_FIXTURES)
+    manifest = build_index(options, progress=lambda _m: None)
+    assert manifest["guides"] == 3 + 6 and manifest["catalog_entries"] == 6
+    entries = load_entries(tmp_path / "index")
+    assert {e.code for e in entries} == {"1.900001", "1.900003", "1.900004", "1.900005", "1.900006", "1.900007"}
+    assert all(e.tier == "catalog" for e in entries)
+    index = SearchIndex.load(tmp_path / "index")
+    tiers = {g.code: g.tier for g in index.guides}
+    assert tiers["1.900002"] == "curated" and tiers["1.900006"] == "catalog"
+    hit = index.search("cấp giấy phép hoạt động cho tổ chức tài chính vi mô", k=1)[0]
+    assert (hit.code, hit.tier) == ("1.900006", "catalog") and hit.to_json()["tier"] == "catalog"
+    assert index.search("cấp đổi thẻ căn cước", k=1)[0].code == "1.900002"  # by its official title
+    # a catalog record that changes makes the index stale; without a catalog there is no entry file
+    assert not is_stale(options)
+    changed = tmp_path / "catalog"
+    shutil.copytree(CATALOG_FIXTURES, changed)
+    record = changed / "bo-tu-phap" / "1.900001.json"
+    record.write_text(record.read_text(encoding="utf-8").replace("khai tử", "khai tử (sửa)"), encoding="utf-8")
+    assert is_stale(dataclasses.replace(options, catalog_dir=changed))
+    curated_only = small_options(procedures, tmp_path / "curated")
+    build_index(curated_only, progress=lambda _m: None)
+    assert (tmp_path / "curated" / ENTRIES).read_text(encoding="utf-8") == ""
+    assert load_entries(tmp_path / "nowhere") == []
+
+
+def test_index_build_tier_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(_env_file=None, procedures_dir=tmp_path / "p", index_dir=tmp_path / "i",  # type: ignore[call-arg]
+                        catalog_dir=CATALOG_FIXTURES)
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    parse = cli.build_parser().parse_args
+    assert cli._build_options(parse(["index", "build"])).catalog_dir == CATALOG_FIXTURES
+    assert cli._build_options(parse(["index", "build", "--no-catalog"])).catalog_dir is None
+    # an explicit folder of guides is indexed alone, unless the catalog is named too
+    assert cli._build_options(parse(["index", "build", "--procedures", str(tmp_path)])).catalog_dir is None
+    assert cli._build_options(parse(["index", "build", "--procedures", str(tmp_path), "--catalog",
+                                     str(tmp_path)])).catalog_dir == tmp_path
+    with pytest.raises(SystemExit):
+        parse(["index", "build", "--catalog", str(tmp_path), "--no-catalog"])
+    assert Settings(_env_file=None, catalog_dir="").catalog_dir is None  # type: ignore[call-arg]

@@ -18,8 +18,9 @@ def _noisy(n: int = 1200, seed: int = 5, weights=(5.0, 3.0, 0.0, 0.0), bias: flo
 
 
 def test_features_vector_order() -> None:
-    assert FEATURES == ("dense", "coverage", "precision", "bm25_relative", "dense_margin", "text_coverage")
-    assert list(features(0.1, 0.2, 0.3, 0.4, -0.5, 0.6)) == [0.1, 0.2, 0.3, 0.4, -0.5, 0.6]
+    assert FEATURES == ("dense", "coverage", "precision", "bm25_relative", "dense_margin", "text_coverage",
+                        "bm25_margin")
+    assert list(features(0.1, 0.2, 0.3, 0.4, -0.5, 0.6, -0.7)) == [0.1, 0.2, 0.3, 0.4, -0.5, 0.6, -0.7]
     assert len(DEFAULT.weights) == len(FEATURES)
 
 

@@ -102,10 +102,10 @@ def test_out_of_scope_scores_below_in_scope(search_index: SearchIndex) -> None:
         assert top < in_scope
 
 
-def test_hit_json_has_code_id_title_and_rounded_score(search_index: SearchIndex) -> None:
+def test_hit_json_has_code_id_title_rounded_score_and_tier(search_index: SearchIndex) -> None:
     hit = search_index.search("đăng ký kết hôn")[0]
     data = hit.to_json()
-    assert set(data) == {"code", "id", "title", "score"}
+    assert set(data) == {"code", "id", "title", "score", "tier"} and data["tier"] == "curated"
     assert (
         data["code"] == KET_HON
         and data["id"] == "dang-ky-ket-hon"

@@ -158,7 +158,8 @@ def test_search_json(small_index: SmallIndex, capsys: pytest.CaptureFixture[str]
     assert code == 0
     hits = json.loads(out)
     assert 1 <= len(hits) <= 5
-    assert all(set(h) == {"code", "id", "title", "score"} for h in hits)
+    assert all(set(h) == {"code", "id", "title", "score", "tier"} for h in hits)
+    assert {h["tier"] for h in hits} == {"curated"}
     assert hits[0]["code"] == KHAI_SINH and hits[0]["id"] == "dang-ky-khai-sinh"
     scores = [h["score"] for h in hits]
     assert all(0.0 <= s <= 1.0 for s in scores)
@@ -264,3 +265,21 @@ def test_the_installed_tthc_command_runs_from_any_folder(tmp_path: Path) -> None
                             timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "created clerk 'canbo'" in result.stdout
+
+
+def test_eval_baselines_keep_the_same_keys(
+    small_index: SmallIndex, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "eval.yml"
+    path.write_text(f'- q: "lam giay khai sinh cho con"\n  codes: ["{KHAI_SINH}"]\n- q: "cách nấu phở bò"\n  codes: []\n',
+                    encoding="utf-8")
+    reports = {}
+    for baseline in (None, "bm25", "dense"):
+        args = ["eval", str(path), "--json", "--index", str(small_index.index_dir)]
+        code, out = run(capsys, *(args + (["--baseline", baseline] if baseline else [])))
+        assert code == 0
+        reports[baseline or "fused"] = json.loads(out)
+    assert {r["ranker"] for r in reports.values()} == {"fused", "bm25", "dense"}
+    keys = {frozenset(r) for r in reports.values()}
+    assert len(keys) == 1
+    assert all(r["recall@1"] == 1.0 for r in reports.values())
