@@ -366,8 +366,8 @@ def decide(message: Message, state: State, context: Context) -> Decision:
         return _clarify(found, _aspects(reading, message, state, switching)[0], message, state)
     not_procedure = (intent in NOT_PROCEDURE_INTENTS and sure and not asks) or reading.about_bot
     if found.kind == "weak" and found.code and not not_procedure:
-        # candidates only: the conversation's procedure first, then a choice, or the one idea
-        # when the message says much of its name
+        # candidates only: the conversation's procedure first, then a choice of ≥ 2, then the one
+        # candidate of what the NLU reads as a procedure question; else it is only suggested
         if follow_up and (follow_up in found.option_codes or (
                 stays and not _names_another(found.code, follow_up, reading, message, context))):
             return _answer(follow_up, _aspects(reading, message, state, False), state)
