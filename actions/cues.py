@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -23,8 +24,7 @@ from tthc_text import search_text
 CUES_FILE = Path(__file__).with_name("cues.yml")
 
 Aspect = Literal["general", "documents", "fee", "time", "place", "steps", "eligibility", "online", "result", "legal"]
-ASPECTS: tuple[Aspect, ...] = ("general", "documents", "fee", "time", "place", "steps", "eligibility", "online",
-                               "result", "legal")
+ASPECTS: tuple[Aspect, ...] = get_args(Aspect)
 # A yes/no question is about eligibility unless one of these aspects is named, at least this
 # plainly: "có mất tiền không" (fee), "làm online được không" (online), "có lấy trong ngày
 # được không" (time). "Có phải ra xã không" stays eligibility: may I, must I.
@@ -101,6 +101,7 @@ class _Matcher:
 
     def __init__(self, phrases: list[str]) -> None:
         self.phrases = sorted(set(_phrases(phrases)), key=lambda p: (-len(p), p))
+        self._whole = frozenset(self.phrases)
         body = "|".join(re.escape(p) for p in self.phrases) or r"(?!x)x"
         self.pattern = re.compile(rf"(?<!\S)(?:{body})(?!\S)")
 
@@ -111,7 +112,7 @@ class _Matcher:
         return self.pattern.search(folded) is not None
 
     def whole(self, folded: str) -> bool:
-        return folded in set(self.phrases)
+        return folded in self._whole
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,16 @@ def _best(aspects: list[tuple[str, float, int]]) -> str:
     return min(aspects, key=lambda a: (-a[1], -a[2]))[0]
 
 
+def _lead(text: str, phrases: Sequence[str]) -> str | None:
+    """The first of ``phrases`` the text starts with (as whole words), or None."""
+    return next((p for p in phrases if text == p or text.startswith(p + " ")), None)
+
+
+def _ends(text: str, phrases: Sequence[str]) -> bool:
+    """Whether the text ends with one of ``phrases`` (as whole words)."""
+    return any(text == p or text.endswith(" " + p) for p in phrases)
+
+
 def _strip_particles(folded: str, particles: set[str]) -> str:
     words = folded.split()
     while words and words[-1] in particles:
@@ -291,10 +302,10 @@ def _is_yes_no(folded: str, cues: Cues) -> bool:
         return False
     for part in [core, *core.split(" hay ")[:-1]]:
         part = _strip_particles(part.strip(), cues.particles)
-        closes = any(text == c or text.endswith(" " + c) for c in cues.closers for text in (part, folded))
+        closes = _ends(part, cues.closers) or _ends(folded, cues.closers)
         if closes and (cues.openers.any(part) or part.endswith("duoc khong") or part.endswith("duoc")):
             return True
-        if any(part == c or part.endswith(" " + c) for c in cues.standalone):
+        if _ends(part, cues.standalone):
             return True
     return False
 
@@ -302,15 +313,9 @@ def _is_yes_no(folded: str, cues: Cues) -> bool:
 def _is_switch(folded: str, cues: Cues) -> bool:
     """"Thế còn tạm trú thì sao", "ok, còn đổi bằng lái...": the message starts with "còn"."""
     text = folded
-    stripped = True
-    while stripped:
-        stripped = False
-        for lead in cues.switch_lead:
-            if text.startswith(lead + " "):
-                text, stripped = text[len(lead) + 1:], True
-                break
-    starts = any(text == p or text.startswith(p + " ") for p in cues.switch.phrases)
-    return starts and not any(text == p or text.startswith(p + " ") for p in cues.not_switch.phrases)
+    while lead := next((p for p in cues.switch_lead if text.startswith(p + " ")), None):
+        text = text[len(lead) + 1:]
+    return bool(_lead(text, cues.switch.phrases)) and not _lead(text, cues.not_switch.phrases)
 
 
 TAGS = ("phai khong", "dung khong", "phai ko", "ha", "dung chu")
@@ -380,10 +385,9 @@ def read(text: str, cues: Cues | None = None) -> Reading:
     for start, end in spans:
         residual_chars[start:end] = " " * (end - start)
     residual = _strip_particles(" ".join("".join(residual_chars).split()), cues.particles)
-    for lead in cues.switch_lead:  # "ok bye", "vâng, ...": a leading yes names nothing
-        if residual == lead or residual.startswith(lead + " "):
-            residual = residual[len(lead):].strip()
-            break
+    lead = _lead(residual, cues.switch_lead)  # "ok bye", "vâng, ...": a leading yes names nothing
+    if lead:
+        residual = residual[len(lead):].strip()
     for closer in cues.closers:
         if residual == closer:
             residual = ""

@@ -20,8 +20,10 @@ def _last_question(tracker: Tracker) -> str:
         if event.get("event") == "user":
             text = str(event.get("text") or "")
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            if text and not text.startswith("/") and intent not in ("affirm", "deny", "request_human") \
-                    and not read(text).person and not read(text).affirm:
+            if not text or text.startswith("/") or intent in ("affirm", "deny", "request_human"):
+                continue
+            reading = read(text)
+            if not reading.person and not reading.affirm:
                 return text
     return ""
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from actions.cues import ASPECTS, Reading, read
 from actions.resolve import NOTHING, Found, HitLike, find
@@ -31,8 +31,7 @@ from actions.variants import adjust, age_fits, age_sibling
 
 Outcome = Literal["answer", "clarify", "not_covered", "rephrase", "offer_handoff", "handoff", "greeting",
                   "goodbye", "thanks", "feedback", "chitchat", "error"]
-OUTCOMES: tuple[str, ...] = ("answer", "clarify", "not_covered", "rephrase", "offer_handoff", "handoff",
-                             "greeting", "goodbye", "thanks", "feedback", "chitchat", "error")
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 # Outcomes counted as "not understood" in the console's statistics.
 NOT_UNDERSTOOD = ("rephrase", "offer_handoff", "not_covered", "clarify")
 

@@ -151,11 +151,13 @@ def carry_out(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tra
         values["ticket"] = f"#{ticket}"
     if decision.feedback is not None:
         store_feedback(tracker, decision.feedback, decision.state.current)
+    note = catalog_answer(decision, state.guides)  # said after the answer, before the rating question
     for reply in decision.replies:
-        if reply.response == "utter_ask_feedback" and catalog_answer(decision, state.guides):
+        if note and reply.response == "utter_ask_feedback":
             dispatcher.utter_message(response="utter_catalog_note")
+            note = False
         render(reply, dispatcher, tracker, state.guides, message, **values)
-    if catalog_answer(decision, state.guides) and decision.replies[-1].response != "utter_ask_feedback":
+    if note:
         dispatcher.utter_message(response="utter_catalog_note")
     return [*state_events(decision.state, state.guides), SlotSet("turn", record)]
 

@@ -35,14 +35,7 @@ class DenseBaseline:
     def search(self, query: str, k: int = 5) -> list[Hit]:
         if not query.strip() or not self.index.guides:
             return []
-        qvec = self.index.encode_query(query)
-        n = min(len(self.index.passages), max(64, k * 8))
-        sims, ids = self.index.faiss_index.search(qvec[None, :], n)
-        best: dict[int, float] = {}
-        for sim, pid in zip(sims[0], ids[0]):
-            if pid >= 0:
-                g = int(self.index.passage_guide[pid])
-                best.setdefault(g, float(sim))
+        best = self.index.nearest_guides(self.index.encode_query(query), k)
         ranked = sorted(best.items(), key=lambda item: -item[1])[:k]
         refs = self.index.guides
         return [Hit(refs[g].code, refs[g].id, refs[g].title, min(1.0, max(0.0, s)), s, 0.0, 0.0, refs[g].tier)

@@ -153,19 +153,21 @@ class SearchIndex:
             for g in guides
         }
 
-    def candidates(self, query: str, k: int) -> tuple[dict[int, float], dict[int, float], list[str]]:
-        qvec = self.encode_query(query)
-        tokens = query_tokens(query)
+    def nearest_guides(self, qvec: np.ndarray, k: int) -> dict[int, float]:
+        """The guides of the nearest passages in FAISS, each at its best cosine."""
         n = min(len(self.passages), max(DENSE_PASSAGES, k * 8))
         dense: dict[int, float] = {}
         if n:
             sims, ids = self.faiss_index.search(qvec[None, :], n)
             for sim, pid in zip(sims[0], ids[0]):
-                if pid < 0:
-                    continue
-                g = int(self.passage_guide[pid])
-                if g not in dense:
-                    dense[g] = float(sim)
+                if pid >= 0:
+                    dense.setdefault(int(self.passage_guide[pid]), float(sim))
+        return dense
+
+    def candidates(self, query: str, k: int) -> tuple[dict[int, float], dict[int, float], list[str]]:
+        qvec = self.encode_query(query)
+        tokens = query_tokens(query)
+        dense = self.nearest_guides(qvec, k)
         lexical = self.lexical.top_guides(tokens, max(LEXICAL_GUIDES, k))
         missing = [g for g in lexical if g not in dense]
         dense.update(self.dense_scores(qvec, missing))

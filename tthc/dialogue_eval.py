@@ -30,11 +30,11 @@ import httpx
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from actions.cues import ASPECTS  # the turn record's vocabulary is the policy's
+from actions.policy import OUTCOMES
+
 DEFAULT_URL = "http://localhost:5005/webhooks/rest/webhook"
 SENDER_PREFIX = "eval-"
-OUTCOMES = ("answer", "clarify", "not_covered", "rephrase", "offer_handoff", "handoff", "greeting", "goodbye",
-            "thanks", "feedback", "chitchat", "error")
-ASPECTS = ("general", "documents", "fee", "time", "place", "steps", "eligibility", "online", "result", "legal")
 MAX_RATE_LIMIT_WAITS = 20
 
 
