@@ -162,3 +162,39 @@ def test_buttons_name_their_procedure_and_aspect(context: Context) -> None:
 def test_the_record_of_a_turn(context: Context) -> None:
     d = say(context, "dang ky ket hon o dau")
     assert d.record == {"outcome": "answer", "codes": [KET_HON], "aspect": "place"}
+
+
+def test_one_weak_candidate_is_answered_for_a_procedure_question_else_suggested(context: Context) -> None:
+    from retrieval.index import Hit  # noqa: PLC0415
+
+    # a search that finds one weak candidate, whatever is asked
+    one = Context(search=lambda text: [Hit(KET_HON, "dang-ky-ket-hon", "Đăng ký kết hôn", 0.3, 0.5, 0.2, 0.3)],
+                  known_codes=context.known_codes, vocabulary=context.vocabulary, naming=context.naming,
+                  titles=context.titles)
+    asked = decide(Message("lấy vợ thì làm giấy gì", "ask_procedure", 0.8), State(), one)
+    assert (asked.outcome, asked.codes) == ("answer", (KET_HON,))
+    suggested = decide(Message("lấy vợ thì làm giấy gì", "out_of_scope", 0.4), State(), one)
+    assert (suggested.outcome, suggested.codes) == ("not_covered", (KET_HON,))
+    assert suggested.replies[0].response == "utter_not_sure" and suggested.state.options == (KET_HON,)
+    # "đúng rồi": the one procedure suggested is answered
+    yes = decide(Message("đúng rồi", "affirm", 0.9), suggested.state, one)
+    assert (yes.outcome, yes.codes, yes.handoff) == ("answer", (KET_HON,), None)
+
+
+def test_this_procedure_keeps_it(context: Context) -> None:
+    state = say(context, "đăng ký kết hôn cần giấy tờ gì").state
+    kept = say(context, "thủ tục này đăng ký tạm trú có cần không", state)
+    assert kept.codes == (KET_HON,)
+
+
+def test_a_question_about_the_bot_is_small_talk_even_if_the_search_finds_something(context: Context) -> None:
+    from retrieval.index import Hit  # noqa: PLC0415
+
+    # "công an" is in the guide's text: a confident hit, but the words say little of its name
+    sure = Context(search=lambda text: [Hit(TAM_TRU, "dang-ky-tam-tru", "Đăng ký tạm trú", 0.9, 0.8, 0.1, 0.1)],
+                   known_codes=context.known_codes, vocabulary=context.vocabulary, naming=context.naming,
+                   titles=context.titles)
+    d = decide(Message("bạn có phải công an không", "chitchat", 0.9), State(), sure)
+    assert d.outcome == "chitchat"
+    d = decide(Message("đăng ký tạm trú", "ask_procedure", 0.9), State(), sure)
+    assert d.outcome == "answer"
