@@ -40,14 +40,13 @@ from retrieval.index import (
     SearchIndex,
     make_faiss_index,
     save_index,
-    top_two,
 )
 from retrieval.noise import CONTEXT_FILE, ContextNoise, load_noise, maybe_wrap
 from retrieval.passages import Passage, guide_document, guide_passages
 
 logger = logging.getLogger(__name__)
 
-BUILD_VERSION = "4"  # bump when the artefact format or the build logic changes
+BUILD_VERSION = "5"  # bump when the artefact format or the build logic changes
 OFFTOPIC_FILE = Path(__file__).parent / "data" / "offtopic.yml"
 OFFTOPIC_INTENTS = ("out_of_scope", "chitchat", "greet", "goodbye", "thank")
 MIN_RICH_GUIDES = 20
@@ -193,11 +192,11 @@ def encoder_training_data(guides: list[Guide], options: BuildOptions) -> dict[st
     return {code: (documents[code], texts) for code, texts in anchors.items()}
 
 
-def calibration_data(
+def citizen_questions(
     index: SearchIndex, anchors: dict[str, list[str]], offtopic: list[str], seed: int = 29,
     noise: ContextNoise | None = None,
-) -> tuple[list[np.ndarray], list[int]]:
-    """Features and labels from synthesised in-scope questions and off-topic messages.
+) -> list[tuple[str, int | None]]:
+    """Synthesised in-scope questions and off-topic messages, with the guide that answers each.
 
     In-scope questions are noisy variants of each indexed guide's anchor texts (titles,
     aliases, sample questions, including those of training-only guides), answered by that
@@ -207,7 +206,8 @@ def calibration_data(
     queries: list[tuple[str, int | None]] = []
     # Citizens ask in their own words: calibrate on guides that have some (aliases, sample
     # questions), not on bare catalog titles, which the lexical side matches trivially.
-    rich = {code: texts for code, texts in anchors.items() if len(texts) > 1 and code in index.by_code}
+    rich = {code: texts for code, texts in anchors.items()
+            if len(texts) > 1 and code in index.by_code and index.guides[index.by_code[code]].tier != "catalog"}
     if len(rich) >= MIN_RICH_GUIDES:
         anchors = rich
     per_guide = max(1, min(8, 3000 // max(1, len(anchors))))
@@ -224,21 +224,58 @@ def calibration_data(
     # that they are at least a fifth of the examples
     while noise is not None and 5 * sum(answer is None for _, answer in queries) < len(queries):
         queries += [(noise.wrap(augment(text, rng), rng), None) for text in offtopic]
+    return queries
+
+
+CATALOG_DROP = 0.35  # share of a catalog name's words a formal question leaves out or rewords
+
+
+def formal_questions(index: SearchIndex, guides: list[Guide], seed: int = 31,
+                     noise: ContextNoise | None = None) -> list[tuple[str, int]]:
+    """One formal question per catalog entry, from its name: some words left out (as a
+    paraphrase does), an aspect phrase, sometimes an asker ("công ty tôi ...")."""
+    rng = random.Random(seed)
+    queries = []
+    for guide in guides:
+        if not guide.is_catalog or guide.code not in index.by_code:
+            continue
+        words = short_title(guide.title).split()
+        if len(words) > 3:
+            words = [w for w in words if rng.random() > CATALOG_DROP] or words
+        text = augment(" ".join(words), rng)
+        if noise is not None and noise.askers and rng.random() < 0.5:
+            text = f"{rng.choice(noise.askers)} {text}"
+        queries.append((text, index.by_code[guide.code]))
+    return queries
+
+
+def labelled_features(index: SearchIndex, queries: list[tuple[str, int | None]]) -> tuple[list[np.ndarray], list[int]]:
+    """Features and labels of each query's four best dense candidates and its answer."""
     x: list[np.ndarray] = []
     y: list[int] = []
     for query, answer in queries:
-        dense, lexical, tokens = index.candidates(query, 5)
-        best = max(lexical.values(), default=0.0)
-        ranked = sorted(dense, key=lambda g: -dense[g])[:4]
+        rows = index.candidate_features(query, 5, () if answer is None else (answer,))
+        ranked = sorted(rows, key=lambda g: -rows[g][0])[:4]
         if answer is not None and answer not in ranked:
             ranked.append(answer)
-        missing = [g for g in ranked if g not in dense]
-        dense.update(index.dense_scores(index.encode_query(query), missing))
-        top = top_two(dense.values())
         for g in ranked:
-            x.append(index.features(g, dense[g], tokens, lexical, best, top))
+            x.append(rows[g])
             y.append(int(g == answer))
     return x, y
+
+
+def fit_fusion(index: SearchIndex, guides: list[Guide], anchors: dict[str, list[str]], offtopic: list[str],
+               noise: ContextNoise | None = None) -> tuple[calibrate.Fusion, int]:
+    """The confidence on citizen-like questions; the ranker on those plus the catalog's
+    formal ones (the same model when there is no catalog tier). Returns it and the number
+    of labelled pairs."""
+    x, y = labelled_features(index, citizen_questions(index, anchors, offtopic, noise=noise))
+    confidence = calibrate.fit(x, y)
+    formal = formal_questions(index, guides, noise=noise)
+    if not formal:
+        return calibrate.Fusion(confidence, confidence), len(y)
+    fx, fy = labelled_features(index, list(formal))
+    return calibrate.Fusion(confidence, calibrate.fit(x + fx, y + fy)), len(y) + len(fy)
 
 
 def build_index(options: BuildOptions, progress: Callable[[str], None] = logger.info) -> dict[str, object]:
@@ -280,7 +317,7 @@ def build_from_guides(
             vocab_size=options.embedding_vocab_size,
             epochs=options.embedding_epochs,
         )
-        form = "folded"
+        form = "words"
         model_ref = MODEL_DIR
     encoder_seconds = time.perf_counter() - t0
 
@@ -299,12 +336,11 @@ def build_from_guides(
         "index_type": type(faiss_index).__name__,
     }
     refs = [GuideRef(g.code, g.id, g.title, g.status.value, g.tier) for g in guides]
-    index = SearchIndex(refs, passages, vectors, faiss_index, model, form, calibrate.DEFAULT, manifest)  # type: ignore[arg-type]
+    index = SearchIndex(refs, passages, vectors, faiss_index, model, form, calibrate.DEFAULT_FUSION, manifest)  # type: ignore[arg-type]
     progress("calibrating the score")
-    x, y = calibration_data(index, {code: texts for code, (_, texts) in training.items()}, offtopic,
-                            noise=noise)
-    calibration = calibrate.fit(x, y)
-    manifest["calibration_pairs"] = len(y)
+    calibration, pairs = fit_fusion(index, guides, {code: texts for code, (_, texts) in training.items()},
+                                    offtopic, noise=noise)
+    manifest["calibration_pairs"] = pairs
     manifest["encoder_seconds"] = round(encoder_seconds, 2)
     manifest["build_seconds"] = round(time.perf_counter() - started, 2)
     save_index(out, guides, passages, vectors, faiss_index, calibration, manifest)

@@ -1,14 +1,25 @@
-"""Turning dense and lexical evidence into one score in [0, 1].
+"""Turning dense and lexical evidence into one score in [0, 1], and into a ranking.
 
-The score is a logistic model over six features of a (query, guide) pair: the best
+The score is a logistic model over features of a (query, guide) pair: the best
 cosine between the query and the guide's passages, the share of the query's IDF mass the
 guide's names cover, how fully the query covers the guide's best name, the guide's BM25
 score relative to the best one for that query, how far its cosine stands above the best
-other guide's (negative below it), and the share of the query's IDF mass all the guide's
-passages cover (its sample questions and summary too). Its
-weights are fitted at build time on questions synthesised from the content (noisy
-variants of titles, aliases and sample questions, answered by their guide) and on
-off-topic messages (answered by nothing), so a score means the same for every query.
+other guide's (negative below it), the share of the query's IDF mass all the guide's
+passages cover (its sample questions and summary too), how far its BM25 score stands above
+the best other guide's, its places in the dense and the BM25 rankings (reciprocal), and,
+for a catalog entry only, its relative BM25 score again. Its weights are fitted at build
+time on questions synthesised from the content (noisy variants of titles, aliases and
+sample questions, answered by their guide) and on off-topic messages (answered by
+nothing), so a score means the same for every query.
+
+Two weight sets share these features (:class:`Fusion`): the *confidence*, fitted on the
+curated guides' citizen-like questions and the off-topic messages, gives every score and
+picks the first hit among guides of one tier; the *ranker*, fitted on the same plus one
+formal question synthesised from each catalog entry's name, orders the hits and decides
+whether the first is a curated guide or a catalog entry. A catalog entry has two names where a curated guide has dozens
+of aliases and sample questions, so the encoder knows it less well and its lexical match is
+the better evidence: the ranker learns how much better; the confidence keeps the off-topic
+messages, which a catalog of 2,600 names always matches somewhere, rejected.
 """
 
 from __future__ import annotations
@@ -18,13 +29,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FEATURES = ("dense", "coverage", "precision", "bm25_relative", "dense_margin", "text_coverage", "bm25_margin")
+FEATURES = ("dense", "coverage", "precision", "bm25_relative", "dense_margin", "text_coverage", "bm25_margin",
+            "dense_rank", "bm25_rank", "catalog_bm25")
 
 
 def features(dense: float, coverage: float, precision: float, bm25_relative: float,
-             dense_margin: float = 0.0, text_coverage: float = 0.0, bm25_margin: float = 0.0) -> np.ndarray:
-    return np.array([dense, coverage, precision, bm25_relative, dense_margin, text_coverage, bm25_margin],
-                    dtype=np.float64)
+             dense_margin: float = 0.0, text_coverage: float = 0.0, bm25_margin: float = 0.0,
+             dense_rank: float = 0.0, bm25_rank: float = 0.0, catalog: bool = False) -> np.ndarray:
+    """The feature vector, in the order of ``FEATURES``; the ranks are reciprocal (1, 1/2,
+    ..., 0 when the guide is not among the candidates of that side)."""
+    return np.array([dense, coverage, precision, bm25_relative, dense_margin, text_coverage, bm25_margin,
+                     dense_rank, bm25_rank, bm25_relative if catalog else 0.0], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -41,11 +56,36 @@ class Calibration:
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Calibration:
-        return cls(tuple(float(w) for w in data["weights"]), float(data["bias"]))  # type: ignore[union-attr,arg-type]
+        weights = [float(w) for w in data["weights"]]  # type: ignore[union-attr]
+        # a model fitted before a feature was added gives it no weight
+        weights += [0.0] * (len(FEATURES) - len(weights))
+        return cls(tuple(weights), float(data["bias"]))  # type: ignore[arg-type]
 
 
 # Used before fitting, and when there is too little data to fit (a handful of guides).
-DEFAULT = Calibration(weights=(6.0, 4.0, 2.0, 1.0, 4.0, 1.0, 1.0), bias=-8.0)
+DEFAULT = Calibration(weights=(6.0, 4.0, 2.0, 1.0, 4.0, 1.0, 1.0, 0.5, 0.5, 0.0), bias=-8.0)
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """The confidence (every hit's score) and the ranker (which hit comes first)."""
+
+    confidence: Calibration
+    ranker: Calibration
+
+    def to_json(self) -> dict[str, object]:
+        return {"confidence": self.confidence.to_json(), "ranker": self.ranker.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Fusion:
+        if "confidence" not in data:  # an index built before the ranker: one model for both
+            single = Calibration.from_json(data)
+            return cls(single, single)
+        confidence = Calibration.from_json(data["confidence"])  # type: ignore[arg-type]
+        return cls(confidence, Calibration.from_json(data["ranker"]))  # type: ignore[arg-type]
+
+
+DEFAULT_FUSION = Fusion(DEFAULT, DEFAULT)
 
 
 def _newton(data: np.ndarray, labels: np.ndarray, l2: float, iterations: int) -> np.ndarray:

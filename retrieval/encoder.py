@@ -3,8 +3,8 @@
 The default model is trained offline from the project's content in seconds: a WordPiece
 tokenizer learnt on the accent-folded text, a ``StaticEmbedding`` (mean of token vectors)
 and MultipleNegativesRankingLoss over (question-like text, guide) pairs. It reads text in
-its search form (folded, shorthand expanded), so questions typed with or without
-diacritics encode identically. A pretrained model reads the normalised text with its
+its search form (folded, shorthand expanded) with syllable pairs added, so questions typed
+with or without diacritics encode identically. A pretrained model reads the normalised text with its
 diacritics instead.
 """
 
@@ -22,11 +22,13 @@ from typing import Literal
 import numpy as np
 
 from retrieval.noise import ContextNoise, maybe_wrap
-from tthc_text import normalize, search_text
+from tthc_text import lexical_tokens, normalize, search_text
 
 logger = logging.getLogger(__name__)
 
-InputForm = Literal["folded", "normalized"]
+# "words": folded syllables and their pairs (the project's models since build 5); "folded":
+# folded syllables alone (older project models); "normalized": a pretrained model's input.
+InputForm = Literal["words", "folded", "normalized"]
 FORM_MARKER = "tthc_encoder.json"  # written next to the project's own trained models
 
 # Aspect phrases mixed into training anchors, so the model learns that they do not name a
@@ -55,8 +57,19 @@ def offline_mode() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+def folded_words(text: str) -> str:
+    """What the project's own encoder reads: folded syllables, then adjacent-syllable pairs.
+
+    A static model averages token vectors, so without the pairs "bóng đá" would be "bóng"
+    plus "đá"; with them a compound word gets a vector of its own (as in the lexical side).
+    """
+    return " ".join(lexical_tokens(text))
+
+
 def encoder_text(text: str, form: InputForm) -> str:
     """The text the encoder sees."""
+    if form == "words":
+        return folded_words(text)
     return search_text(text) if form == "folded" else normalize(text)
 
 
@@ -137,7 +150,7 @@ def train_static_encoder(
 
     torch.manual_seed(seed)
     np.random.seed(seed)
-    folded_corpus = [search_text(t) for t in corpus]
+    folded_corpus = [folded_words(t) for t in corpus]
     tokenizer = Tokenizer(models.WordPiece(wordpiece_vocab(folded_corpus, vocab_size), unk_token="[UNK]"))
     tokenizer.normalizer = normalizers.Lowercase()
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
@@ -145,7 +158,7 @@ def train_static_encoder(
     model = SentenceTransformer(modules=[static], device="cpu")
 
     data = Dataset.from_dict(
-        {"anchor": [search_text(a) for a in anchors], "positive": [search_text(p) for p in positives]}
+        {"anchor": [folded_words(a) for a in anchors], "positive": [folded_words(p) for p in positives]}
     )
     loss = losses.MultipleNegativesRankingLoss(model)
     with tempfile.TemporaryDirectory() as tmp:
@@ -168,7 +181,7 @@ def train_static_encoder(
         SentenceTransformerTrainer(model=model, args=args, train_dataset=data, loss=loss).train()
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
-    (out_dir / FORM_MARKER).write_text('{"input_form": "folded"}', encoding="utf-8")
+    (out_dir / FORM_MARKER).write_text('{"input_form": "words"}', encoding="utf-8")
     return model
 
 
@@ -179,7 +192,7 @@ def model_input_form(name_or_path: str) -> InputForm:
         form = json.loads(marker.read_text(encoding="utf-8")).get("input_form")
     except (OSError, ValueError):
         return "normalized"
-    return "folded" if form == "folded" else "normalized"
+    return form if form in ("words", "folded") else "normalized"
 
 
 def load_encoder(name_or_path: str):  # -> SentenceTransformer

@@ -1,8 +1,9 @@
 """The search index: passages, their vectors in FAISS, BM25, and the fused, calibrated score.
 
 ``build_index`` writes the artefacts to a folder; ``SearchIndex.load`` reads them back.
-A search returns guides ranked by a score in [0, 1] that means the same thing for every
-query: the estimated probability that the guide answers it (see :mod:`retrieval.calibrate`).
+A search returns guides with a score in [0, 1] that means the same thing for every query:
+the estimated probability that the guide answers it. The fusion's ranker picks the first
+hit; the others follow by score (see :mod:`retrieval.calibrate`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from guides.schema import Guide
-from retrieval.calibrate import Calibration, features
+from retrieval.calibrate import Fusion, features
 from retrieval.encoder import InputForm, encode, load_encoder
 from retrieval.lexical import LexicalScorer, query_tokens
 from retrieval.passages import Passage
@@ -99,7 +100,7 @@ class SearchIndex:
         faiss_index,  # type: ignore[no-untyped-def]
         model,  # type: ignore[no-untyped-def]
         form: InputForm,
-        calibration: Calibration,
+        calibration: Fusion,
         manifest: dict[str, object],
     ) -> None:
         self.guides = guides
@@ -139,7 +140,7 @@ class SearchIndex:
         faiss_index = faiss.read_index(str(folder / FAISS_INDEX))
         model_ref = str(manifest["model"])
         model = load_encoder(str(folder / MODEL_DIR) if model_ref == MODEL_DIR else model_ref)
-        calibration = Calibration.from_json(json.loads((folder / CALIBRATION).read_text("utf-8")))
+        calibration = Fusion.from_json(json.loads((folder / CALIBRATION).read_text("utf-8")))
         return cls(guides, passages, vectors, faiss_index, model, manifest["input_form"], calibration, manifest)  # type: ignore[arg-type]
 
     # -- searching ---------------------------------------------------------------------
@@ -164,35 +165,43 @@ class SearchIndex:
                     dense.setdefault(int(self.passage_guide[pid]), float(sim))
         return dense
 
-    def candidates(self, query: str, k: int) -> tuple[dict[int, float], dict[int, float], list[str]]:
+    def candidates(
+        self, query: str, k: int, extra: Sequence[int] = ()
+    ) -> tuple[dict[int, float], dict[int, float], list[str]]:
+        """Cosines of the dense side's and the lexical side's candidates (and of ``extra``
+        guides), the lexical side's BM25 scores, and the query's lexical tokens."""
         qvec = self.encode_query(query)
         tokens = query_tokens(query)
         dense = self.nearest_guides(qvec, k)
         lexical = self.lexical.top_guides(tokens, max(LEXICAL_GUIDES, k))
-        missing = [g for g in lexical if g not in dense]
+        missing = [g for g in [*lexical, *extra] if g not in dense]
         dense.update(self.dense_scores(qvec, missing))
         return dense, lexical, tokens
 
-    def features(
-        self, guide: int, dense: float, tokens: list[str], lexical: dict[int, float], best_bm25: float,
-        top_dense: tuple[float, float] = (0.0, 0.0),
-    ) -> np.ndarray:
-        """The calibration features of one candidate guide for one query; ``top_dense``
-        holds the two best cosines among the query's candidates."""
-        best, second = top_dense
-        margin = dense - (second if dense >= best else best)
-        own = lexical.get(guide, 0.0)
-        others = [v for g, v in lexical.items() if g != guide]
-        bm25_margin = (own - max(others, default=0.0)) / best_bm25 if best_bm25 > 0 else 0.0
-        return features(
-            dense,
-            self.lexical.coverage(tokens, guide),
-            self.lexical.precision(tokens, guide),
-            lexical.get(guide, 0.0) / best_bm25 if best_bm25 > 0 else 0.0,
-            margin,
-            self.text.coverage(tokens, guide),
-            bm25_margin,
-        )
+    def candidate_features(self, query: str, k: int, extra: Sequence[int] = ()) -> dict[int, np.ndarray]:
+        """The calibration features of every candidate guide for ``query``."""
+        dense, lexical, tokens = self.candidates(query, k, extra)
+        best_bm25 = max(lexical.values(), default=0.0)
+        best, second = top_two(dense.values())
+        dense_rank = {g: i for i, g in enumerate(sorted(dense, key=lambda g: -dense[g]))}
+        bm25_rank = {g: i for i, g in enumerate(sorted(lexical, key=lambda g: -lexical[g]))}
+        rows = {}
+        for g, cosine in dense.items():
+            own = lexical.get(g, 0.0)
+            others = max((v for h, v in lexical.items() if h != g), default=0.0)
+            rows[g] = features(
+                cosine,
+                self.lexical.coverage(tokens, g),
+                self.lexical.precision(tokens, g),
+                own / best_bm25 if best_bm25 > 0 else 0.0,
+                cosine - (second if cosine >= best else best),
+                self.text.coverage(tokens, g),
+                (own - others) / best_bm25 if best_bm25 > 0 else 0.0,
+                1.0 / (1 + dense_rank[g]),
+                1.0 / (1 + bm25_rank[g]) if g in bm25_rank else 0.0,
+                self.guides[g].tier == "catalog",
+            )
+        return rows
 
     def name_precision(self, code: str, text: str) -> float:
         """How fully ``text`` covers the best-covered name (title, alias) of guide ``code``."""
@@ -200,20 +209,28 @@ class SearchIndex:
         return 0.0 if position is None else self.lexical.precision(query_tokens(text), position)
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
-        """Guides ranked by calibrated score, best first."""
+        """Guides in the ranker's order, except that the confidence picks the first among
+        guides of one tier; each score is the confidence, capped at the hits' before it."""
         if not query.strip() or not self.guides:
             return []
-        dense, lexical, tokens = self.candidates(query, k)
-        best_bm25 = max(lexical.values(), default=0.0)
-        top = top_two(dense.values())
+        rows = self.candidate_features(query, k)
+        if not rows:
+            return []
+        confidence = {g: self.calibration.confidence.score(x) for g, x in rows.items()}
+        rank = {g: self.calibration.ranker.score(x) for g, x in rows.items()}
+        order = sorted(rows, key=lambda g: (-rank[g], -rows[g][0]))
+        first = max(rows, key=lambda g: (confidence[g], rows[g][0]))
+        if self.guides[first].tier == self.guides[order[0]].tier:
+            # the ranker decides between a curated guide and a catalog entry, not within a tier
+            order.remove(first)
+            order.insert(0, first)
         hits = []
-        for g, d in dense.items():
-            score = self.calibration.score(self.features(g, d, tokens, lexical, best_bm25, top))
-            cov = self.lexical.coverage(tokens, g)
-            ref = self.guides[g]
-            hits.append(Hit(ref.code, ref.id, ref.title, score, d, cov, self.lexical.precision(tokens, g), ref.tier))
-        hits.sort(key=lambda h: (-h.score, -h.dense))
-        return hits[:k]
+        cap = 1.0
+        for g in order[:k]:
+            ref, x = self.guides[g], rows[g]
+            cap = min(cap, confidence[g])
+            hits.append(Hit(ref.code, ref.id, ref.title, cap, float(x[0]), float(x[1]), float(x[2]), ref.tier))
+        return hits
 
 
 def load_entries(folder: Path) -> list[Guide]:
@@ -230,7 +247,7 @@ def save_index(
     passages: Sequence[Passage],
     vectors: np.ndarray,
     faiss_index,  # type: ignore[no-untyped-def]
-    calibration: Calibration,
+    calibration: Fusion,
     manifest: dict[str, object],
 ) -> None:
     """Write every artefact; the manifest last, so a reader never sees a half-written index."""

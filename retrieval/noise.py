@@ -30,6 +30,7 @@ class ContextNoise:
     place_names: tuple[str, ...]
     openers: tuple[str, ...]
     closers: tuple[str, ...]
+    askers: tuple[str, ...] = ()  # how a formal question starts: "Xin hỏi, công ty tôi muốn"
 
     def wrap(self, text: str, rng: random.Random) -> str:
         """``text`` with one to three pieces of context around it."""
@@ -68,7 +69,7 @@ def load_noise(nlu_dir: Path | None, path: Path = CONTEXT_FILE) -> ContextNoise:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     pick = lambda key: tuple(str(v) for v in data.get(key) or [])  # noqa: E731
     return ContextNoise(pick("people"), pick("situations"), pick("places"), _place_names(nlu_dir),
-                        pick("openers"), pick("closers"))
+                        pick("openers"), pick("closers"), pick("askers"))
 
 
 def maybe_wrap(text: str, rng: random.Random, noise: ContextNoise | None) -> str:

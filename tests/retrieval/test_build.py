@@ -306,6 +306,7 @@ def test_an_index_of_both_tiers(tmp_path: Path) -> None:
     hit = index.search("cấp giấy phép hoạt động cho tổ chức tài chính vi mô", k=1)[0]
     assert (hit.code, hit.tier) == ("1.900006", "catalog") and hit.to_json()["tier"] == "catalog"
     assert index.search("cấp đổi thẻ căn cước", k=1)[0].code == "1.900002"  # by its official title
+    _the_ranker_decides_the_tier_of_the_first_hit(index)
     # a catalog record that changes makes the index stale; without a catalog there is no entry file
     assert not is_stale(options)
     changed = tmp_path / "catalog"
@@ -333,3 +334,32 @@ def test_index_build_tier_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(SystemExit):
         parse(["index", "build", "--catalog", str(tmp_path), "--no-catalog"])
     assert Settings(_env_file=None, catalog_dir="").catalog_dir is None  # type: ignore[call-arg]
+
+
+def _the_ranker_decides_the_tier_of_the_first_hit(index: SearchIndex) -> None:
+    from retrieval.calibrate import FEATURES, Calibration, Fusion  # noqa: PLC0415
+
+    def only(feature: str) -> Calibration:
+        return Calibration(tuple(10.0 if f == feature else 0.0 for f in FEATURES), -5.0)
+
+    query = "cấp đổi thẻ căn cước cho tổ chức tài chính"
+    rows = index.candidate_features(query, 5)
+    cosine = {g: x[FEATURES.index("dense")] for g, x in rows.items()}
+    lexical_catalog = {g: x[FEATURES.index("catalog_bm25")] for g, x in rows.items()}
+    by_cosine = max(cosine, key=cosine.__getitem__)
+    assert index.guides[by_cosine].tier == "curated"  # the dense side prefers the curated guide
+    assert max(lexical_catalog.values()) > 0  # ... the ranker a catalog entry it matches by name
+    # one model: the hits in its order, each score its own
+    index.calibration = Fusion(only("dense"), only("dense"))
+    hits = index.search(query, k=5)
+    assert hits[0].code == index.guides[by_cosine].code
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    # a ranker that prefers catalog entries: the first hit is its choice, scored by the confidence
+    index.calibration = Fusion(only("dense"), only("catalog_bm25"))
+    hits = index.search(query, k=5)
+    chosen = max(lexical_catalog, key=lambda g: (lexical_catalog[g], cosine[g]))
+    assert (hits[0].code, hits[0].tier) == (index.guides[chosen].code, "catalog")
+    assert hits[0].score == pytest.approx(only("dense").score(rows[chosen]))
+    # a later hit never scores above an earlier one (the confidence capped along the order)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert index.guides[by_cosine].code in [h.code for h in hits]

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from retrieval.calibrate import DEFAULT, FEATURES, Calibration, features, fit
+from retrieval.calibrate import DEFAULT, FEATURES, Calibration, Fusion, features, fit
 
 
 def _noisy(n: int = 1200, seed: int = 5, weights=(5.0, 3.0, 0.0, 0.0), bias: float = -4.0):  # type: ignore[no-untyped-def]
@@ -19,8 +19,11 @@ def _noisy(n: int = 1200, seed: int = 5, weights=(5.0, 3.0, 0.0, 0.0), bias: flo
 
 def test_features_vector_order() -> None:
     assert FEATURES == ("dense", "coverage", "precision", "bm25_relative", "dense_margin", "text_coverage",
-                        "bm25_margin")
-    assert list(features(0.1, 0.2, 0.3, 0.4, -0.5, 0.6, -0.7)) == [0.1, 0.2, 0.3, 0.4, -0.5, 0.6, -0.7]
+                        "bm25_margin", "dense_rank", "bm25_rank", "catalog_bm25")
+    curated = features(0.1, 0.2, 0.3, 0.4, -0.5, 0.6, -0.7, 1.0, 0.5)
+    assert list(curated) == [0.1, 0.2, 0.3, 0.4, -0.5, 0.6, -0.7, 1.0, 0.5, 0.0]
+    # a catalog entry's relative BM25 score counts a second time, for the ranker to weigh
+    assert list(features(0.1, 0.2, 0.3, 0.4, catalog=True))[-1] == 0.4
     assert len(DEFAULT.weights) == len(FEATURES)
 
 
@@ -92,12 +95,26 @@ def test_fit_returns_default_without_enough_data(labels: list[int]) -> None:
 
 
 def test_score_is_a_probability_and_round_trips_through_json() -> None:
-    model = Calibration((2.0, 1.0, 0.5, 0.0), -1.5)
-    for v in (np.zeros(4), np.ones(4), np.full(4, 100.0), np.full(4, -100.0)):
+    weights = (2.0, 1.0, 0.5) + (0.0,) * (len(FEATURES) - 3)
+    model = Calibration(weights, -1.5)
+    n = len(FEATURES)
+    for v in (np.zeros(n), np.ones(n), np.full(n, 100.0), np.full(n, -100.0)):
         assert 0.0 <= model.score(v) <= 1.0
-    assert model.score(np.zeros(4)) == pytest.approx(1 / (1 + np.exp(1.5)))
+    assert model.score(np.zeros(n)) == pytest.approx(1 / (1 + np.exp(1.5)))
     data = model.to_json()
-    assert data == {"features": list(FEATURES), "weights": [2.0, 1.0, 0.5, 0.0], "bias": -1.5}
+    assert data == {"features": list(FEATURES), "weights": list(weights), "bias": -1.5}
     assert Calibration.from_json(data) == model
     assert DEFAULT.score(np.ones(len(FEATURES))) > 0.99
     assert DEFAULT.score(np.zeros(len(FEATURES))) < 0.001
+
+
+def test_fusion_round_trips_and_reads_an_older_single_model() -> None:
+    confidence = Calibration(tuple(float(i) for i in range(len(FEATURES))), -2.0)
+    ranker = Calibration(tuple(0.5 for _ in FEATURES), -1.0)
+    fusion = Fusion(confidence, ranker)
+    assert Fusion.from_json(fusion.to_json()) == fusion
+    # calibration.json of an index built before the ranker and the rank features
+    old = {"features": list(FEATURES[:7]), "weights": [1.0] * 7, "bias": -3.0}
+    read = Fusion.from_json(old)
+    assert read.confidence == read.ranker
+    assert read.confidence.weights == (1.0,) * 7 + (0.0,) * (len(FEATURES) - 7)

@@ -81,21 +81,22 @@ def test_encoder_text_forms() -> None:
     text = "Làm Giấy KS cho bé"
     assert encoder_text(text, "folded") == search_text(text)
     assert encoder_text(text, "normalized") == normalize(text)
-    assert encoder_text("lam giay khai sinh", "folded") == encoder_text(
-        "làm giấy khai sinh", "folded"
-    )
+    # the project's models read the syllables, then each pair of neighbours as one token
+    assert encoder_text("Bóng đá hôm nay", "words") == "bong da hom nay bong_da da_hom hom_nay"
+    for form in ("words", "folded"):
+        assert encoder_text("lam giay khai sinh", form) == encoder_text("làm giấy khai sinh", form)
     nfd = unicodedata.normalize("NFD", "làm giấy khai sinh")
     assert encoder_text(nfd, "normalized") == encoder_text("làm giấy khai sinh", "normalized")
 
 
 def test_encode_unit_vectors_accent_insensitive(search_index: SearchIndex) -> None:
     model = search_index.model
-    vectors = encode(model, ["làm giấy khai sinh", "lam giay khai sinh", "cấp hộ chiếu"], "folded")
+    vectors = encode(model, ["làm giấy khai sinh", "lam giay khai sinh", "cấp hộ chiếu"], "words")
     assert vectors.shape == (3, 256) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert np.allclose(vectors[0], vectors[1], atol=1e-6)
     assert not np.allclose(vectors[0], vectors[2])
-    empty = encode(model, [], "folded")
+    empty = encode(model, [], "words")
     assert empty.shape == (0, 256) and empty.dtype == np.float32
 
 

@@ -48,7 +48,7 @@ def test_load_round_trip(small_index: SmallIndex, search_index: SearchIndex) -> 
     assert search_index.faiss_index.ntotal == len(expected)
     manifest = json.loads((small_index.index_dir / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["guides"] == 12 and manifest["passages"] == len(expected)
-    assert manifest["input_form"] == "folded" and manifest["index_type"] == "IndexFlatIP"
+    assert manifest["input_form"] == "words" and manifest["index_type"] == "IndexFlatIP"
     assert "built_at" in manifest and manifest["fingerprint"] == small_index.manifest["fingerprint"]
     assert search_index.by_code[KHAI_SINH] == [g.code for g in guides].index(KHAI_SINH)
     # A second load answers exactly as the first.
