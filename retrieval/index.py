@@ -2,8 +2,9 @@
 
 ``build_index`` writes the artefacts to a folder; ``SearchIndex.load`` reads them back.
 A search returns guides with a score in [0, 1] that means the same thing for every query:
-the estimated probability that the guide answers it. The fusion's ranker picks the first
-hit; the others follow by score (see :mod:`retrieval.calibrate`).
+the estimated probability that the guide answers it. Hits follow the fusion's ranker,
+except that the confidence picks the first among guides of one tier (see
+:mod:`retrieval.calibrate`).
 """
 
 from __future__ import annotations
