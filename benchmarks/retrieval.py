@@ -34,7 +34,11 @@ RESULTS = "bench-retrieval.json"  # in results/
 SCENARIOS = ("curated", "both-tiers", "catalog", "synthetic-100k")
 CATALOG = REPO_ROOT.parent / "shared" / "data" / "national-procedures"
 # What each of the three rankers finds, from the same build: the eval files per scenario.
-EVAL_FILES = {"curated": ("eval.yml",), "both-tiers": ("eval.yml", "faq_catalog.yml"), "catalog": ("eval.yml",)}
+EVAL_FILES = {
+    "curated": ("eval.yml", "oos_catalog.yml"),
+    "both-tiers": ("eval.yml", "faq_catalog.yml", "faq_catalog_holdout.yml", "oos_catalog.yml"),
+    "catalog": ("eval.yml",),
+}
 
 
 def _rss_mb() -> float:
@@ -73,7 +77,8 @@ def _measure_queries(folder: Path) -> dict[str, float]:
 
 
 def _rankers(folder: Path, files: tuple[str, ...]) -> dict[str, dict[str, dict[str, float]]]:
-    """recall@1 / recall@5 / MRR of the fused ranker, BM25 alone and the encoder alone."""
+    """recall@1 / recall@5 / MRR, and the share of out-of-scope questions rejected at 0.5, of the
+    fused ranker, BM25 alone and the encoder alone."""
     from retrieval.baseline import Bm25Baseline, DenseBaseline  # noqa: PLC0415
     from retrieval.evaluate import evaluate, load_eval_items  # noqa: PLC0415
     from retrieval.index import SearchIndex  # noqa: PLC0415
@@ -85,7 +90,9 @@ def _rankers(folder: Path, files: tuple[str, ...]) -> dict[str, dict[str, dict[s
         out[name] = {}
         for ranker, ranked in (("fused", index), ("bm25", Bm25Baseline(index)), ("dense", DenseBaseline(index))):
             report = evaluate(ranked, items, threshold=0.5)
-            out[name][ranker] = {k: report[k] for k in ("recall@1", "recall@5", "mrr")}
+            in_scope = bool(report.get("n"))  # a file of out-of-scope questions alone has no recall
+            out[name][ranker] = {k: report.get(k) if in_scope or k == "oos_rejected" else None
+                                 for k in ("recall@1", "recall@5", "mrr", "oos_rejected")}
     return out
 
 
@@ -176,11 +183,14 @@ def main() -> None:
         print(f"{r['scenario']:16} {r['guides']:>7} {r['passages']:>9} {r['index_type']:>15} {r['build_s']:>8} "
               f"{r['query_p50_ms']:>7} {r['query_p95_ms']:>7} {r['process_rss_mb']:>7}")
 
-    print(f"\n{'scenario':12} {'eval file':18} {'ranker':7} {'R@1':>6} {'R@5':>6} {'MRR':>6}")
+    print(f"\n{'scenario':12} {'eval file':24} {'ranker':7} {'R@1':>6} {'R@5':>6} {'MRR':>6} {'OOS rej':>7}")
     for r in rows:
         for file, by_ranker in (r.get("rankers") or {}).items():
             for ranker, m in by_ranker.items():
-                print(f"{r['scenario']:12} {file:18} {ranker:7} {m['recall@1']:>6} {m['recall@5']:>6} {m['mrr']:>6}")
+                cells = [m.get(k) for k in ("recall@1", "recall@5", "mrr")]
+                oos = m.get("oos_rejected")
+                print(f"{r['scenario']:12} {file:24} {ranker:7} " + " ".join(f"{c if c is not None else '-':>6}" for c in cells)
+                      + f" {oos if oos is not None else '-':>7}")
 
     machine = {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
                "python": platform.python_version(), "date": dt.date.today().isoformat()}
