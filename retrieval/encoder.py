@@ -186,7 +186,8 @@ def train_static_encoder(
 
 
 def model_input_form(name_or_path: str) -> InputForm:
-    """What a model reads: the project's own models (marked) read folded text."""
+    """What a model reads: the project's own models (marked) read folded text, with syllable pairs
+    since build 5 ("words"); any other model reads normalised text."""
     marker = Path(name_or_path) / FORM_MARKER
     try:
         form = json.loads(marker.read_text(encoding="utf-8")).get("input_form")

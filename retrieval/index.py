@@ -182,14 +182,14 @@ class SearchIndex:
     def candidate_features(self, query: str, k: int, extra: Sequence[int] = ()) -> dict[int, np.ndarray]:
         """The calibration features of every candidate guide for ``query``."""
         dense, lexical, tokens = self.candidates(query, k, extra)
-        best_bm25 = max(lexical.values(), default=0.0)
         best, second = top_two(dense.values())
+        best_bm25, second_bm25 = top_two(lexical.values())
         dense_rank = {g: i for i, g in enumerate(sorted(dense, key=lambda g: -dense[g]))}
         bm25_rank = {g: i for i, g in enumerate(sorted(lexical, key=lambda g: -lexical[g]))}
         rows = {}
         for g, cosine in dense.items():
             own = lexical.get(g, 0.0)
-            others = max((v for h, v in lexical.items() if h != g), default=0.0)
+            others = second_bm25 if g in lexical and own >= best_bm25 else best_bm25  # the best other guide's
             rows[g] = features(
                 cosine,
                 self.lexical.coverage(tokens, g),

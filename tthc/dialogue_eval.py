@@ -44,6 +44,13 @@ def _as_list(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
 
+def _known(value: list[str], allowed: tuple[str, ...], what: str) -> list[str]:
+    bad = [v for v in value if v not in allowed]
+    if bad:
+        raise ValueError(f"unknown {what} {bad}; one of {', '.join(allowed)}")
+    return value
+
+
 class Expect(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: list[str] = Field(min_length=1)
@@ -58,18 +65,12 @@ class Expect(BaseModel):
     @field_validator("outcome")
     @classmethod
     def _outcomes(cls, value: list[str]) -> list[str]:
-        bad = [v for v in value if v not in OUTCOMES]
-        if bad:
-            raise ValueError(f"unknown outcome {bad}; one of {', '.join(OUTCOMES)}")
-        return value
+        return _known(value, OUTCOMES, "outcome")
 
     @field_validator("aspect")
     @classmethod
     def _aspects(cls, value: list[str]) -> list[str]:
-        bad = [v for v in value if v not in ASPECTS]
-        if bad:
-            raise ValueError(f"unknown aspect {bad}; one of {', '.join(ASPECTS)}")
-        return value
+        return _known(value, ASPECTS, "aspect")
 
     @field_validator("codes", mode="after")
     @classmethod

@@ -17,14 +17,18 @@ from retrieval.build import (
     BuildOptions,
     build_index,
     fingerprint,
+    formal_questions,
     is_stale,
     offtopic_texts,
     select_guides,
+    short_title,
 )
 from retrieval.index import MANIFEST, SearchIndex
+from retrieval.noise import load_noise
 from tests.retrieval.conftest import KET_HON, KHAI_SINH, SmallIndex, copy_guides, small_options
 from tthc import cli
 from tthc.settings import Settings
+from tthc_text import search_text
 
 REPO = Path(__file__).resolve().parents[2]
 VALID = REPO / "tests" / "fixtures" / "guides" / "valid"
@@ -306,6 +310,7 @@ def test_an_index_of_both_tiers(tmp_path: Path) -> None:
     hit = index.search("cấp giấy phép hoạt động cho tổ chức tài chính vi mô", k=1)[0]
     assert (hit.code, hit.tier) == ("1.900006", "catalog") and hit.to_json()["tier"] == "catalog"
     assert index.search("cấp đổi thẻ căn cước", k=1)[0].code == "1.900002"  # by its official title
+    _formal_questions_teach_the_ranker(index, options)
     _the_ranker_decides_the_tier_of_the_first_hit(index)
     # a catalog record that changes makes the index stale; without a catalog there is no entry file
     assert not is_stale(options)
@@ -363,3 +368,18 @@ def _the_ranker_decides_the_tier_of_the_first_hit(index: SearchIndex) -> None:
     # a later hit never scores above an earlier one (the confidence capped along the order)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert index.guides[by_cosine].code in [h.code for h in hits]
+
+
+def _formal_questions_teach_the_ranker(index: SearchIndex, options: BuildOptions) -> None:
+    guides = select_guides(options)
+    noise = load_noise(None)
+    questions = formal_questions(index, guides, noise=noise)
+    catalog = [g for g in guides if g.is_catalog]
+    # one per catalog entry (none for the curated guides), answered by that entry, from its name
+    assert sorted(answer for _, answer in questions) == sorted(index.by_code[g.code] for g in catalog)
+    for text, answer in questions:
+        name = set(search_text(short_title(index.guides[answer].title)).split())
+        assert name & set(search_text(text).split())
+    assert any(search_text(text).startswith(tuple(search_text(a) for a in noise.askers)) for text, _ in questions)
+    # the ranker is fitted on them too, the confidence is not
+    assert index.calibration.ranker != index.calibration.confidence
