@@ -348,8 +348,11 @@ def decide(message: Message, state: State, context: Context) -> Decision:
     asks = (bool(reading.plain_aspects) or reading.yes_no or (intent in INTENT_ASPECT and sure)
             or (bool(reading.aspects) and foreign == 0))
 
-    stays = bool(follow_up) and asks and not switching and not (
-        reading.next_step and found.score >= context.thresholds.answer)  # an aspect question keeps its procedure ...
+    # "... xong thì" may ask for the next procedure, when the message says part of its name
+    next_one = (reading.next_step and found.score >= context.thresholds.answer and found.code is not None
+                and context.naming(found.code, follow_up or "", _fold_places(reading, message.places))[1]
+                >= NAMES_SHARE)
+    stays = bool(follow_up) and asks and not switching and not next_one  # an aspect question keeps its procedure ...
     if found.kind == "named" and found.code:
         if reading.about_bot and context.naming(found.code, "", reading.residual)[1] < ONE_WORD_SHARE:
             return _social("chitchat", "utter_chitchat", state)  # "bạn có phải công an không"

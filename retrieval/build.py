@@ -46,7 +46,7 @@ from retrieval.passages import Passage, guide_document, guide_passages
 
 logger = logging.getLogger(__name__)
 
-BUILD_VERSION = "5"  # bump when the artefact format or the build logic changes
+BUILD_VERSION = "6"  # bump when the artefact format or the build logic changes
 OFFTOPIC_FILE = Path(__file__).parent / "data" / "offtopic.yml"
 OFFTOPIC_INTENTS = ("out_of_scope", "chitchat", "greet", "goodbye", "thank")
 MIN_RICH_GUIDES = 20
@@ -173,6 +173,28 @@ def _anchor_texts(guide: Guide) -> list[str]:
     return [*names, *guide.aliases, *guide.sample_questions]
 
 
+FIELD_DOCUMENTS = 3  # document names of a catalog entry that teach the encoder, with its result
+FIELD_WORDS = 14  # each cut to its first words
+
+
+def field_training_data(guides: list[Guide]) -> list[tuple[str, list[str]]]:
+    """(document, texts) per catalog entry: the names of its first documents and its result.
+
+    A formal question names what a procedure is about in other words than its title ("sà lan
+    đóng mới" for "đăng ký phương tiện thủy nội địa lần đầu"); the record's documents and
+    result use those words ("hợp đồng đóng mới phương tiện").
+    """
+    data = []
+    for guide in guides:
+        if not guide.is_catalog:
+            continue
+        texts = [d.name for d in guide.documents[:FIELD_DOCUMENTS]] + ([guide.result] if guide.result else [])
+        texts = [" ".join(t.split()[:FIELD_WORDS]) for t in texts if len(t.split()) >= 3]
+        if texts:
+            data.append((guide_document(guide), texts))
+    return data
+
+
 def encoder_training_data(guides: list[Guide], options: BuildOptions) -> dict[str, tuple[str, list[str]]]:
     """(document, anchors) per indexed guide, enriched by the training-only guides.
 
@@ -232,12 +254,15 @@ CATALOG_DROP = 0.35  # share of a catalog name's words a formal question leaves 
 
 def formal_questions(index: SearchIndex, guides: list[Guide], seed: int = 31,
                      noise: ContextNoise | None = None) -> list[tuple[str, int]]:
-    """One formal question per catalog entry, from its name: some words left out (as a
-    paraphrase does), an aspect phrase, sometimes an asker ("công ty tôi ...")."""
+    """With a catalog tier, one formal question per indexed guide (curated too, so that the
+    ranker learns no preference for a tier), from its name: some words left out (as a
+    paraphrase does), an aspect phrase, sometimes an asker ("công ty tôi ..."). None without."""
     rng = random.Random(seed)
-    queries = []
+    queries: list[tuple[str, int]] = []
+    if not any(guide.is_catalog for guide in guides):
+        return queries
     for guide in guides:
-        if not guide.is_catalog or guide.code not in index.by_code:
+        if guide.code not in index.by_code:
             continue
         words = short_title(guide.title).split()
         if len(words) > 3:
@@ -307,6 +332,10 @@ def build_from_guides(
     else:
         progress("training the project's embedding model")
         anchors, positives = training_pairs(list(training.values()), noise=noise)
+        # the catalog's fields with one noisy variant each (no context: they are not questions)
+        field_anchors, field_positives = training_pairs(field_training_data(guides), seed=17, variants=1)
+        anchors += field_anchors
+        positives += field_positives
         corpus: Iterable[str] = [p.text for p in passages] + [guide_document(g) for g in guides] + offtopic
         model = train_static_encoder(
             corpus,

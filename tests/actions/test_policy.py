@@ -198,3 +198,19 @@ def test_a_question_about_the_bot_is_small_talk_even_if_the_search_finds_somethi
     assert d.outcome == "chitchat"
     d = decide(Message("đăng ký tạm trú", "ask_procedure", 0.9), State(), sure)
     assert d.outcome == "answer"
+
+
+def test_done_then_asks_the_next_procedure_only_when_it_says_its_name(context: Context) -> None:
+    from retrieval.index import Hit  # noqa: PLC0415
+
+    # a search sure of the passport guide, whatever is asked ("làm xong thì ..." may ask for the next procedure)
+    passport = Context(search=lambda text: [Hit(HO_CHIEU, "cap-ho-chieu", "Cấp hộ chiếu phổ thông", 0.9, 0.7, 0.1, 0.1)],
+                       known_codes=context.known_codes, vocabulary=context.vocabulary, naming=context.naming,
+                       titles=context.titles)
+    state = say(context, "đăng ký kết hôn cần giấy tờ gì").state
+    # the words say nothing of the passport's name: the marriage registration's result
+    kept = decide(Message("làm xong thì được cấp giấy gì", "ask_result", 0.9), state, passport)
+    assert (kept.outcome, kept.codes, kept.aspect) == ("answer", (KET_HON,), "result")
+    # ... they name it: the next procedure
+    moved = decide(Message("đăng ký xong rồi thì làm hộ chiếu cần gì", "ask_documents", 0.9), state, passport)
+    assert (moved.outcome, moved.codes) == ("answer", (HO_CHIEU,))

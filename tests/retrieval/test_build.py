@@ -16,6 +16,8 @@ from retrieval import build
 from retrieval.build import (
     BuildOptions,
     build_index,
+    FIELD_WORDS,
+    field_training_data,
     fingerprint,
     formal_questions,
     is_stale,
@@ -25,6 +27,7 @@ from retrieval.build import (
 )
 from retrieval.index import MANIFEST, SearchIndex
 from retrieval.noise import load_noise
+from retrieval.passages import guide_document
 from tests.retrieval.conftest import KET_HON, KHAI_SINH, SmallIndex, copy_guides, small_options
 from tthc import cli
 from tthc.settings import Settings
@@ -311,6 +314,7 @@ def test_an_index_of_both_tiers(tmp_path: Path) -> None:
     assert (hit.code, hit.tier) == ("1.900006", "catalog") and hit.to_json()["tier"] == "catalog"
     assert index.search("cấp đổi thẻ căn cước", k=1)[0].code == "1.900002"  # by its official title
     _formal_questions_teach_the_ranker(index, options)
+    _catalog_fields_teach_the_encoder(options)
     _the_ranker_decides_the_tier_of_the_first_hit(index)
     # a catalog record that changes makes the index stale; without a catalog there is no entry file
     assert not is_stale(options)
@@ -374,12 +378,27 @@ def _formal_questions_teach_the_ranker(index: SearchIndex, options: BuildOptions
     guides = select_guides(options)
     noise = load_noise(None)
     questions = formal_questions(index, guides, noise=noise)
-    catalog = [g for g in guides if g.is_catalog]
-    # one per catalog entry (none for the curated guides), answered by that entry, from its name
-    assert sorted(answer for _, answer in questions) == sorted(index.by_code[g.code] for g in catalog)
+    # one per indexed guide of either tier (the ranker learns no preference for one), from its name
+    assert sorted(answer for _, answer in questions) == sorted(index.by_code[g.code] for g in guides)
+    assert any(index.guides[answer].tier == "curated" for _, answer in questions)
+    # none without a catalog tier
+    assert formal_questions(index, [g for g in guides if not g.is_catalog], noise=noise) == []
     for text, answer in questions:
         name = set(search_text(short_title(index.guides[answer].title)).split())
         assert name & set(search_text(text).split())
     assert any(search_text(text).startswith(tuple(search_text(a) for a in noise.askers)) for text, _ in questions)
     # the ranker is fitted on them too, the confidence is not
     assert index.calibration.ranker != index.calibration.confidence
+
+
+def _catalog_fields_teach_the_encoder(options: BuildOptions) -> None:
+    guides = select_guides(options)
+    data = dict(field_training_data(guides))
+    documents = {guide_document(g): g for g in guides}
+    assert data and all(documents[doc].is_catalog for doc in data)  # the catalog's entries only
+    for doc, texts in data.items():
+        entry = documents[doc]
+        # the names of its documents and its result, each cut short
+        assert set(texts) <= {" ".join(t.split()[:FIELD_WORDS]) for t in [*(d.name for d in entry.documents), entry.result]}
+        assert all(3 <= len(t.split()) <= FIELD_WORDS for t in texts)
+    assert any(len(texts) > 1 for texts in data.values())
