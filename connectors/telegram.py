@@ -40,6 +40,7 @@ from connectors.push import PushInput
 from connectors.formats import TelegramRenderer
 from connectors.settings import RasaSettings
 from connectors.store import ChannelStore, InboxEvent
+from tthc_text import valid_json
 
 logger = logging.getLogger(__name__)
 
@@ -199,7 +200,7 @@ class TelegramInput(PushInput):
             if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
                 return response.json({"error": f"missing or wrong {SECRET_HEADER}"}, status=401)
             try:
-                data = json.loads((request.body or b"").decode("utf-8"))
+                data = valid_json(json.loads((request.body or b"").decode("utf-8")))
             except (UnicodeDecodeError, ValueError):
                 return response.json({"error": "the body must be a UTF-8 JSON object"}, status=400)
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):

@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import Engine, inspect, text
 
+from tthc_text import valid_json
+
 LOW_CONFIDENCE = 0.5
 # Before turns were recorded, "not understood" was read from the NLU and the fallback action.
 FALLBACK_INTENTS = {"nlu_fallback", "out_of_scope"}
@@ -114,7 +116,7 @@ def _data(value: Any) -> dict[str, Any]:
         loaded = json.loads(value or "{}")
     except ValueError:
         return {}
-    return loaded if isinstance(loaded, dict) else {}
+    return valid_json(loaded) if isinstance(loaded, dict) else {}  # text any channel stored, shown safely
 
 
 def _apply(conversation: Conversation, kind: str, timestamp: float, action: str | None, data: dict[str, Any]) -> None:

@@ -91,12 +91,25 @@ def export_rows(conversations: dict[str, Conversation]) -> list[dict[str, Any]]:
     return rows
 
 
+# A cell starting with one of these is read as a formula by spreadsheets (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A value as a spreadsheet shows it as text: a leading quote before a formula start."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export_csv(conversations: dict[str, Conversation]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(EXPORT_FIELDS))
     writer.writeheader()
     for row in export_rows(conversations):
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow({k: spreadsheet_cell(v) for k, v in row.items()})
     return "\ufeff" + out.getvalue()  # BOM: Excel opens Vietnamese text correctly
 
 

@@ -14,6 +14,8 @@ from tthc_text.normalize import (
     normalize,
     search_text,
     syllables,
+    valid_json,
+    valid_text,
 )
 from tthc_text.segmentation import locate_words, segment
 
@@ -29,4 +31,6 @@ __all__ = [
     "search_text",
     "segment",
     "syllables",
+    "valid_json",
+    "valid_text",
 ]

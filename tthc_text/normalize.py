@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 from tthc_text.abbreviations import ABBREVIATIONS
 
@@ -27,9 +28,31 @@ _SPACES = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w\s]", re.UNICODE)
 
 
+# A UTF-16 surrogate on its own: JSON's "\\ud800" escape carries one, and no UTF-8 can encode
+# it (storing or showing such text fails).
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(text: str) -> str:
+    """``text`` with every unpaired surrogate replaced by U+FFFD (the replacement character)."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def valid_json(value: Any) -> Any:
+    """A parsed JSON value with :func:`valid_text` applied to every string in it, keys too."""
+    if isinstance(value, str):
+        return valid_text(value)
+    if isinstance(value, dict):
+        return {valid_json(k): valid_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [valid_json(v) for v in value]
+    return value
+
+
 def nfc(text: str) -> str:
-    """Unicode NFC: some keyboards and the national catalog send decomposed text."""
-    return unicodedata.normalize("NFC", text)
+    """Unicode NFC (some keyboards and the national catalog send decomposed text), without
+    unpaired surrogates."""
+    return unicodedata.normalize("NFC", valid_text(text))
 
 
 def fix_tone_placement(text: str) -> str:

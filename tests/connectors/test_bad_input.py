@@ -201,3 +201,41 @@ def test_fuzz_telegram_webhook_never_answers_5xx(updates: list[dict[str, Any]]) 
             return codes
 
     assert all(code in (200, 400) for code in asyncio.run(scenario()))
+
+
+LONE = "\ud800 abc \udfff"  # unpaired surrogates: JSON escapes them, no UTF-8 encodes them
+
+
+@pytest.mark.parametrize("channel", ["rest", "web", "zalo", "telegram"])
+def test_a_lone_surrogate_is_replaced_on_every_channel_and_the_message_kept(channel: str) -> None:
+    recorder = Recorder()
+    if channel in ("rest", "web"):
+        body = json.dumps({"sender": "s\udc00", "message": LONE, "metadata": {"k\ud800": ["v\udbff"]}}).encode()
+        headers = {"content-type": "application/json"}
+    elif channel == "zalo":
+        body = json.dumps({"app_id": "app", "event_name": "user_send_text", "timestamp": "1", "sender": {"id": "u"},
+                           "recipient": {"id": "oa"}, "message": {"msg_id": "m1", "text": LONE}}).encode()
+        headers = zalo_signed(body, "1")
+    else:
+        body = json.dumps({"update_id": 7, "message": {"message_id": 3, "date": 1, "text": LONE,
+                                                      "chat": {"id": 42, "type": "private"},
+                                                      "from": {"id": 42, "is_bot": False, "first_name": "A"}}}).encode()
+        headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET, "content-type": "application/json"}
+    assert b"\\ud800" in body  # what an attacker sends
+    inputs = {"rest": PoliteRestInput, "web": WebInput, "zalo": ZaloInput, "telegram": TelegramInput}
+
+    async def scenario() -> httpx.Response:
+        instance = inputs[channel]()
+        async with serve(instance, recorder) as client:
+            answer = await client.post(f"/webhooks/{instance.name()}/webhook", content=body, headers=headers)
+            conversations = getattr(instance, "conversations", None)
+            if conversations is not None:
+                assert await conversations.drain() == []  # handled, nothing failed in the background
+            return answer
+
+    answer = asyncio.run(scenario())
+    assert answer.status_code == 200
+    (message,) = recorder.received
+    assert message.text == "\ufffd abc \ufffd"
+    for value in (message.sender_id, json.dumps(message.metadata or {}, ensure_ascii=False)):
+        value.encode("utf-8")  # storable and showable

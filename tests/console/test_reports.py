@@ -69,3 +69,46 @@ def test_not_understood_comes_from_the_turn_record(tmp_path: Path) -> None:
     assert board.totals["messages"] == 3 and board.totals["conversations"] == 1
     assert board.totals["fallback_rate"] == round(1 / 3, 3)
     assert board.top_procedures == [("1.001193", 1)]
+
+
+def test_the_csv_export_never_starts_a_cell_with_a_formula(tmp_path: Path) -> None:
+    import csv  # noqa: PLC0415
+    import io  # noqa: PLC0415
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade(url)
+    engine = engine_for(url)
+    now = time.time() - 60
+    attacks = ["=HYPERLINK(\"http://x.example\",\"bấm\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\r=1"]
+    with engine.begin() as conn:
+        conn.execute(text(DDL))
+        for i, attack in enumerate(attacks):
+            _turn(conn, "=cmd|' /C calc'!A0", attack, "ask_fee", {"outcome": "answer", "codes": [], "aspect": "fee"},
+                  now + i)
+        _turn(conn, "citizen", "lệ phí - bao nhiêu", "ask_fee", {"outcome": "answer", "codes": [], "aspect": "fee"},
+              now + 10)
+    exported = reports.export_csv(load_conversations(engine))
+    rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
+    cells = [cell for row in rows for cell in row.values()]
+    assert cells and not any(cell.startswith(reports.FORMULA_STARTS) for cell in cells)
+    texts = [row["text"] for row in rows if row["who"] == "user"]
+    assert texts[:len(attacks)] == ["'" + a for a in attacks]  # kept whole, shown as text
+    assert "lệ phí - bao nhiêu" in texts and {row["sender_id"] for row in rows} == {"'=cmd|' /C calc'!A0", "citizen"}
+
+
+def test_stored_text_with_a_lone_surrogate_is_shown_and_exported(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade(url)
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        conn.execute(text(DDL))
+        # stored by an older version: JSON's escape keeps the unpaired surrogate in the database
+        data = json.dumps({"event": "user", "text": "\ud800 abc", "input_channel": "rest",
+                           "parse_data": {"intent": {"name": "ask_fee", "confidence": 0.9}}})
+        assert "\\ud800" in data
+        conn.execute(text("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+                          "VALUES ('a', 'user', :t, 'ask_fee', NULL, :d)"), {"t": time.time() - 60, "d": data})
+    conversations = load_conversations(engine)
+    assert conversations["a"].user_turns[0].text == "\ufffd abc"
+    for exported in (reports.export_csv(conversations), reports.export_json(conversations)):
+        assert "\ufffd abc" in exported.encode("utf-8").decode("utf-8")

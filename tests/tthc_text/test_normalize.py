@@ -18,7 +18,7 @@ from tthc_text import (
     syllables,
 )
 from tthc_text.abbreviations import ABBREVIATIONS
-from tthc_text.normalize import expand_token
+from tthc_text.normalize import expand_token, valid_json, valid_text
 
 
 def nfd(text: str) -> str:
@@ -37,6 +37,14 @@ def test_nfc_composes_decomposed_vietnamese() -> None:
 
 def test_nfc_leaves_composed_text_alone() -> None:
     assert nfc("Hà Nội") == "Hà Nội"
+
+
+def test_unpaired_surrogates_are_replaced_and_real_characters_kept() -> None:
+    assert valid_text("\ud800 abc \udfff") == "\ufffd abc \ufffd"
+    assert valid_text("chào 😀 \U0001f64f") == "chào 😀 \U0001f64f"  # characters beyond the BMP are not surrogates
+    assert nfc("khai sinh \udc00").encode("utf-8") == "khai sinh \ufffd".encode()
+    parsed = {"k\ud800": ["v\udbff", 5, None, {"x": "\udfff"}], "ok": True}
+    assert valid_json(parsed) == {"k\ufffd": ["v\ufffd", 5, None, {"x": "\ufffd"}], "ok": True}
 
 
 # --- tone placement ----------------------------------------------------------------------
