@@ -3,7 +3,9 @@ dialogue evaluation's conversations out."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import time
 from pathlib import Path
@@ -72,9 +74,6 @@ def test_not_understood_comes_from_the_turn_record(tmp_path: Path) -> None:
 
 
 def test_the_csv_export_never_starts_a_cell_with_a_formula(tmp_path: Path) -> None:
-    import csv  # noqa: PLC0415
-    import io  # noqa: PLC0415
-
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     upgrade(url)
     engine = engine_for(url)
