@@ -1,7 +1,8 @@
 """The action server: ``python -m actions [--port N]``.
 
 Before serving it brings the staff database up to date (Alembic) and loads the search
-index, so the first citizen does not wait for it.
+index, so the first citizen does not wait for it. It listens on 127.0.0.1 unless
+``ACTION_HOST`` says otherwise, and answers Rasa alone (see :mod:`actions.server`).
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from __future__ import annotations
 import argparse
 import logging
 
-from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
 
 from actions.knowledge import knowledge
+from actions.server import create_server
 from console.migrate import upgrade
 from retrieval.encoder import offline_mode
 from tthc.settings import get_settings
@@ -35,7 +36,7 @@ def main() -> None:
     logger.info("index ready: %d guides and entries", len(state.guides))
     executor = ActionExecutor()
     executor.register_package("actions")
-    app = create_app(executor)
+    app = create_server(executor, settings.action_token())
     # One process: the index loaded above is the one that serves (Sanic's worker processes
     # would each load their own copy, after the first request).
     app.run(host=settings.action_host, port=args.port, single_process=True, access_log=False, motd=False)

@@ -71,7 +71,9 @@ def write_credentials(settings: RasaSettings, path: Path) -> Path:
 def endpoints(settings: RasaSettings) -> dict[str, Any]:
     """Rasa's endpoints: the project's, with the shared lock store when there is Redis."""
     config: dict[str, Any] = yaml.safe_load(BASE_ENDPOINTS.read_text(encoding="utf-8"))
-    config["action_endpoint"] = {**config.get("action_endpoint", {}), "url": settings.action_server_url}
+    config["action_endpoint"] = {**config.get("action_endpoint", {}), "url": settings.action_server_url,
+                                 # Rasa reads the key from the environment: it is not written in the file
+                                 "headers": {"Authorization": "Bearer ${ACTION_SERVER_TOKEN}"}}
     if settings.redis_url:
         from connectors.lock_store import redis_options  # noqa: PLC0415
 
@@ -105,6 +107,7 @@ def rasa_arguments(settings: RasaSettings, model: Path, credentials: Path,
 def main() -> None:
     settings = get_settings()
     os.environ["ACTION_SERVER_URL"] = settings.action_server_url
+    os.environ["ACTION_SERVER_TOKEN"] = settings.action_token()
     rasa = Path(sys.executable).with_name("rasa")
     # one folder per server: replicas on one machine may have different settings
     run_dir = Path("build") / f"rasa-{settings.rasa_port}"

@@ -12,6 +12,8 @@ from typing import Optional
 
 from pydantic import BaseSettings, Field
 
+from tthc_text.local_keys import local_key
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'build' / 'tthc.db'}"
 
@@ -29,8 +31,11 @@ class RasaSettings(BaseSettings):
         None, description="Conversation store, if not the project's database."
     )
     action_server_url: str = "http://127.0.0.1:5055/webhook"
+    # Sent to the action server with every call (see tthc.settings); empty: build/.action-token.
+    action_server_token: Optional[str] = None  # noqa: UP007
     rasa_port: int = 5005
-    rasa_interface: str = "0.0.0.0"
+    # On this machine only unless set (e.g. 0.0.0.0 inside a container, behind the balancer).
+    rasa_interface: str = "127.0.0.1"
     model_dir: str = "bot/models"
     # Rasa's HTTP API (/model, /conversations, ...) is only enabled with a token.
     rasa_api_token: Optional[str] = None  # noqa: UP007
@@ -79,6 +84,10 @@ class RasaSettings(BaseSettings):
     def conversations_url(self) -> str:
         """The tracker store's URL: its own if set, else the project's database."""
         return self.tracker_store_url or self.database_url
+
+    def action_token(self) -> str:
+        """The key sent to the action server."""
+        return local_key(REPO_ROOT / "build", "action-token", self.action_server_token)
 
     @property
     def zalo_enabled(self) -> bool:

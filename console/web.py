@@ -36,6 +36,7 @@ from console.privacy import mask_personal_data
 from console.users import audit, authenticate
 from guides.loader import load_guides
 from tthc.settings import REPO_ROOT, Settings, get_settings
+from tthc_text.local_keys import local_key
 
 logger = logging.getLogger(__name__)
 
@@ -52,14 +53,7 @@ class Forbidden(Exception):
 
 def session_secret(settings: Settings) -> str:
     """The configured key, or one generated once and kept in build/ (never in the repo)."""
-    if settings.console_secret_key:
-        return settings.console_secret_key
-    path = REPO_ROOT / "build" / ".console-secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
+    return local_key(REPO_ROOT / "build", "console-secret", settings.console_secret_key)
 
 
 def create_console(settings: Settings | None = None) -> FastAPI:

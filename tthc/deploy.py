@@ -218,6 +218,9 @@ def compose(topology: Topology) -> dict[str, object]:
     }
     # every web replica must sign console sessions with the same key
     web_secret = {"CONSOLE_SECRET_KEY": "${CONSOLE_SECRET_KEY:?set CONSOLE_SECRET_KEY in deploy/.env}"}
+    # Rasa and the action servers, in separate containers, share the action server's key
+    action_key = {"ACTION_SERVER_TOKEN": "${ACTION_SERVER_TOKEN:?set ACTION_SERVER_TOKEN in deploy/.env}"}
+    secrets = {"web": web_secret, "rasa": action_key, "actions": action_key}
     services: dict[str, object] = {
         "postgres": {
             "image": "postgres:15-bookworm",
@@ -245,7 +248,7 @@ def compose(topology: Topology) -> dict[str, object]:
             "build": {"context": "..", "dockerfile": dockerfile},
             "command": process.command,
             "env_file": [{"path": ".env", "required": False}],
-            "environment": {**shared, **process.env, **(web_secret if process.service == "web" else {})},
+            "environment": {**shared, **process.env, **secrets[process.service]},
             "depends_on": {"postgres": {"condition": "service_healthy"},
                            "redis": {"condition": "service_healthy"}},
             "healthcheck": {"test": ["CMD", python, "-c", probe], "interval": "10s", "start_period": "180s",
@@ -264,7 +267,7 @@ def compose(topology: Topology) -> dict[str, object]:
 
 def render(topology: Topology) -> dict[str, str]:
     """Every deployment file, by its path under deploy/."""
-    compose_text = f"# {HEADER}\n# cd deploy && docker compose up -d --build   (settings and POSTGRES_PASSWORD in deploy/.env)\n"
+    compose_text = f"# {HEADER}\n# cd deploy && docker compose up -d --build   (settings, POSTGRES_PASSWORD and the keys in deploy/.env)\n"
     compose_text += yaml.safe_dump(compose(topology), sort_keys=False, allow_unicode=True, width=1000)
     return {
         "docker-compose.yml": compose_text,

@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tthc_text.local_keys import local_key
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The national catalog beside the checkout, where the project's machines have it.
 SHARED_CATALOG = REPO_ROOT.parent / "shared" / "data" / "national-procedures"
@@ -58,10 +60,18 @@ class Settings(BaseSettings):
     answer_threshold: float = 0.5
     ambiguity_margin: float = 0.04
 
-    # Services
-    action_host: str = "0.0.0.0"
+    # Services: on this machine only unless a host is set (e.g. 0.0.0.0 inside a container)
+    action_host: str = "127.0.0.1"
     action_port: int = 5055
-    web_host: str = "0.0.0.0"
+    action_server_token: str | None = Field(
+        default=None,
+        description=(
+            "Shared by Rasa and the action server (Authorization: Bearer …); the action server "
+            "refuses any other caller with 401. Empty: a random key kept in build/.action-token, "
+            "which the services of one checkout share."
+        ),
+    )
+    web_host: str = "127.0.0.1"
     web_port: int = 8000
     rasa_url: str = "http://127.0.0.1:5005"
     database_url: str = f"sqlite:///{REPO_ROOT / 'build' / 'tthc.db'}"
@@ -84,6 +94,11 @@ class Settings(BaseSettings):
     public_url: str = "http://localhost:8000"  # how staff reach the web front (links in notifications)
     staff_telegram_chat_id: str | None = None  # a staff Telegram group told of new handoff tickets
     retention_days: int = 365  # conversations older than this are deleted by `tthc console purge`
+
+
+    def action_token(self) -> str:
+        """The key Rasa must send to the action server."""
+        return local_key(REPO_ROOT / "build", "action-token", self.action_server_token)
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,8 @@
-"""Vietnamese text normalisation shared by both runtimes (pure Python, no third-party imports).
+"""Pure-Python helpers shared by both runtimes (no third-party imports).
 
-Import what you need from here; :mod:`tthc_text.normalize` holds the functions and
-:mod:`tthc_text.abbreviations` the chat-shorthand table.
+Vietnamese text normalisation: import what you need from here; :mod:`tthc_text.normalize`
+holds the functions and :mod:`tthc_text.abbreviations` the chat-shorthand table.
+:mod:`tthc_text.local_keys` holds the keys the services of one machine share.
 """
 
 from tthc_text.normalize import (

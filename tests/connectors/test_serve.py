@@ -89,6 +89,7 @@ def test_main_execs_rasa_with_the_newest_model(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:5999/webhook")
     monkeypatch.setenv("RASA_API_TOKEN", "tok")
     monkeypatch.setenv("RASA_PORT", "5123")
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "action-key")
     monkeypatch.chdir(tmp_path)  # the channel list is written to ./build/rasa-5123/credentials.yml
     calls: list[tuple[str, list[str]]] = []
     monkeypatch.setattr(serve.os, "execv", lambda path, argv: calls.append((path, argv)))
@@ -108,6 +109,7 @@ def test_main_execs_rasa_with_the_newest_model(monkeypatch: pytest.MonkeyPatch, 
     assert "connectors.web.WebInput:" in (tmp_path / run_dir / "credentials.yml").read_text(encoding="utf-8")
     assert option(argv, "--auth-token") == "tok"
     assert os.environ["ACTION_SERVER_URL"] == "http://127.0.0.1:5999/webhook"
+    assert os.environ["ACTION_SERVER_TOKEN"] == "action-key" and "action-key" not in written
 
 
 def test_rest_and_web_are_always_on_and_platforms_follow_their_settings(tmp_path: Path) -> None:
@@ -157,3 +159,20 @@ def test_the_settings_are_read_from_a_dot_env_file(monkeypatch: pytest.MonkeyPat
     monkeypatch.chdir(tmp_path)
     settings = RasaSettings()
     assert settings.rasa_port == 6116 and settings.redis_url == "redis://cache:6379/2"
+
+
+def test_rasa_sends_the_action_servers_key_which_stays_out_of_the_file(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from rasa.utils.endpoints import read_endpoint_config  # noqa: PLC0415
+
+    key = "k-" + os.urandom(8).hex()
+    path = serve.write_endpoints(settings(action_server_token=key), tmp_path / "e.yml")
+    assert key not in path.read_text(encoding="utf-8")
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", key)  # what main() sets before starting Rasa
+    endpoint = read_endpoint_config(str(path), "action_endpoint")
+    assert endpoint is not None and endpoint.headers == {"Authorization": f"Bearer {key}"}
+
+
+def test_every_service_listens_on_this_machine_only_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RASA_INTERFACE", raising=False)
+    assert RasaSettings(_env_file=None).rasa_interface == "127.0.0.1"  # type: ignore[call-arg]

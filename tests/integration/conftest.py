@@ -6,6 +6,7 @@ by every test of the session. Needs the trained model (bot/models) and the index
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from collections.abc import Iterator
 
@@ -35,6 +36,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory, platforms: Platforms) -> Itera
     # one database for everything, as by default: conversations, channel queues, console data
     database_url = f"sqlite:///{tmp / 'tthc.db'}"
     tracker_url = database_url
+    action_token = secrets.token_urlsafe(24)
     env = {
         **os.environ,
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
@@ -43,6 +45,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory, platforms: Platforms) -> Itera
         "RASA_INTERFACE": "127.0.0.1",
         "ACTION_HOST": "127.0.0.1",
         "ACTION_PORT": str(action_port),
+        "ACTION_SERVER_TOKEN": action_token,
         "RASA_TELEMETRY_ENABLED": "false",
         "HF_HUB_OFFLINE": "1",
         "REPLY_TIMEOUT": "20",
@@ -75,7 +78,8 @@ def bot(tmp_path_factory: pytest.TempPathFactory, platforms: Platforms) -> Itera
     )
     actions.start()
     rasa.start()
-    yield Bot(rasa, actions, f"http://127.0.0.1:{rasa_port}", database_url, tracker_url, platforms)
+    yield Bot(rasa, actions, f"http://127.0.0.1:{rasa_port}", database_url, tracker_url, platforms,
+              f"http://127.0.0.1:{action_port}", action_token)
     rasa.stop()
     actions.stop()
 

@@ -84,6 +84,8 @@ class Bot:
     database_url: str
     tracker_url: str
     platforms: Platforms
+    action_url: str = ""  # the action server's base URL
+    action_token: str = ""  # the key Rasa sends it
 
     def say(self, sender: str, message: str) -> list[dict[str, object]]:
         response = httpx.post(

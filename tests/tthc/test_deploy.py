@@ -51,8 +51,12 @@ def test_compose_has_every_process_of_the_plain_topology_and_the_infrastructure(
         assert service["build"]["context"] == ".."
         # the same settings (addresses aside), plus the shared stores
         environment = service["environment"]
-        shared_keys = {"DATABASE_URL", "REDIS_URL"} | ({"CONSOLE_SECRET_KEY"} if process.service == "web" else set())
-        assert set(environment) == set(process.env) | shared_keys
+        # ... and the keys each needs, from deploy/.env: the console's for the web front, the
+        # action server's for Rasa and the action servers (separate containers, one key)
+        keys = {"web": {"CONSOLE_SECRET_KEY"}, "rasa": {"ACTION_SERVER_TOKEN"}, "actions": {"ACTION_SERVER_TOKEN"}}
+        assert set(environment) == set(process.env) | {"DATABASE_URL", "REDIS_URL"} | keys[process.service]
+        for key in keys[process.service]:
+            assert environment[key] == f"${{{key}:?set {key} in deploy/.env}}"  # required, never in the file
         assert environment["DATABASE_URL"].startswith("postgresql://") and "@postgres:5432/" in environment["DATABASE_URL"]
         assert environment["REDIS_URL"] == "redis://redis:6379/0"
         assert {"postgres", "redis"} <= set(service["depends_on"])
