@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from tthc_text import nfc, valid_json
+from tthc_text import nfc
+from tthc_text.json_body import parse_json
 
 MAX_SENDER_CHARS = 128
 # Longer messages are refused with a clear error: no question needs 5,000 characters and
@@ -36,7 +36,7 @@ def _strip_controls(text: str) -> str:
 def parse_rest_body(body: bytes) -> RestRequest | str:
     """A valid request, or the error message explaining what is wrong with it."""
     try:
-        data = valid_json(json.loads(body.decode("utf-8")))  # "\\ud800" escapes would break storing it
+        data = parse_json(body)  # nesting bounded; "\\ud800" escapes would break storing it
     except UnicodeDecodeError:
         return "the body must be UTF-8 encoded JSON"
     except ValueError:

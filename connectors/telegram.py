@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import inspect
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -40,7 +39,7 @@ from connectors.push import PushInput
 from connectors.formats import TelegramRenderer
 from connectors.settings import RasaSettings
 from connectors.store import ChannelStore, InboxEvent
-from tthc_text import valid_json
+from tthc_text.json_body import parse_json
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +199,7 @@ class TelegramInput(PushInput):
             if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
                 return response.json({"error": f"missing or wrong {SECRET_HEADER}"}, status=401)
             try:
-                data = valid_json(json.loads((request.body or b"").decode("utf-8")))
+                data = parse_json(request.body or b"")
             except (UnicodeDecodeError, ValueError):
                 return response.json({"error": "the body must be a UTF-8 JSON object"}, status=400)
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):

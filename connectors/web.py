@@ -23,6 +23,9 @@ from connectors.rest import PoliteRestInput
 from connectors.settings import get_settings
 from connectors.store import shared_store
 
+# The outbox's ids are database integers: a larger 'after' is a bad request, not a failed query.
+MAX_MESSAGE_ID = 2**63 - 1
+
 CHANNEL = "web"
 
 
@@ -43,8 +46,10 @@ class WebInput(PoliteRestInput):
                 return response.json({"error": "'sender' is required (at most 128 characters)"}, status=400)
             try:
                 after = max(0, int(request.args.get("after") or 0))
-            except ValueError:
-                return response.json({"error": "'after' must be a whole number"}, status=400)
+            except ValueError:  # not a number, or more than 4,300 digits
+                after = -1
+            if not 0 <= after <= MAX_MESSAGE_ID:
+                return response.json({"error": f"'after' must be a whole number up to {MAX_MESSAGE_ID}"}, status=400)
             store = shared_store(get_settings().database_url)
             try:
                 queued = await asyncio.to_thread(store.messages_for, CHANNEL, sender, after)

@@ -19,7 +19,6 @@ import asyncio
 import hashlib
 import hmac
 import inspect
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -37,7 +36,7 @@ from connectors.push import PushInput
 from connectors.formats import MORE_CHOICES, ZaloRenderer
 from connectors.settings import RasaSettings
 from connectors.store import ChannelStore, InboxEvent
-from tthc_text import valid_json
+from tthc_text.json_body import parse_json
 
 logger = logging.getLogger(__name__)
 
@@ -232,7 +231,7 @@ class ZaloInput(PushInput):
                 return response.json({"error": "missing X-ZEvent-Signature"}, status=401)
             body = request.body or b""
             try:
-                data = valid_json(json.loads(body.decode("utf-8")))
+                data = parse_json(body)
             except (UnicodeDecodeError, ValueError):
                 return response.json({"error": "the body must be a UTF-8 JSON object"}, status=400)
             if not isinstance(data, dict):

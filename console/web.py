@@ -16,10 +16,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine, select
@@ -41,6 +42,10 @@ from tthc_text.local_keys import local_key
 logger = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
+
+
+# A row id in a URL: a whole number a database integer holds (larger ones are 422, not 500).
+RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 
 
 class LoginRequired(Exception):
@@ -266,7 +271,7 @@ def create_console(settings: Settings | None = None) -> FastAPI:
         return page(request, "handoffs.html", user, tickets=tickets)
 
     @app.get("/handoffs/{ticket_id}", response_class=HTMLResponse)
-    async def ticket_page(request: Request, ticket_id: int, user: StaffUser = Depends(current_user)) -> Response:
+    async def ticket_page(request: Request, ticket_id: RowId, user: StaffUser = Depends(current_user)) -> Response:
         with session_scope(engine) as session:
             ticket = session.get(HandoffTicket, ticket_id)
             if ticket is None:
@@ -277,7 +282,7 @@ def create_console(settings: Settings | None = None) -> FastAPI:
                     replyable=ticket.channel in handoff.REPLYABLE, error=request.query_params.get("error"))
 
     @app.post("/handoffs/{ticket_id}/reply")
-    async def ticket_reply(request: Request, ticket_id: int, text: str = Form(""), close: str = Form(""),
+    async def ticket_reply(request: Request, ticket_id: RowId, text: str = Form(""), close: str = Form(""),
                            csrf: str = Form(""), user: StaffUser = Depends(current_user)) -> Response:
         check_csrf(request, csrf)
         with session_scope(engine) as session:
@@ -291,7 +296,7 @@ def create_console(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse(f"/console/handoffs/{ticket_id}?sent=1", status_code=303)
 
     @app.post("/handoffs/{ticket_id}/close")
-    async def ticket_close(request: Request, ticket_id: int, csrf: str = Form(""),
+    async def ticket_close(request: Request, ticket_id: RowId, csrf: str = Form(""),
                            user: StaffUser = Depends(current_user)) -> Response:
         check_csrf(request, csrf)
         with session_scope(engine) as session:
@@ -310,7 +315,7 @@ def create_console(settings: Settings | None = None) -> FastAPI:
         return page(request, "curation.html", user, pending=pending, approved=approved)
 
     @app.post("/curation/{annotation_id}")
-    async def curation_review(request: Request, annotation_id: int, decision: str = Form(...),
+    async def curation_review(request: Request, annotation_id: RowId, decision: str = Form(...),
                               csrf: str = Form(""), user: StaffUser = Depends(current_user)) -> Response:
         check_csrf(request, csrf)
         with session_scope(engine) as session:
@@ -388,7 +393,7 @@ def create_console(settings: Settings | None = None) -> FastAPI:
                     result=request.query_params.get("result"))
 
     @app.post("/admin/purge")
-    async def purge(request: Request, days: int = Form(...), csrf: str = Form(""),
+    async def purge(request: Request, days: int = Form(..., ge=1, le=100 * 366), csrf: str = Form(""),
                     user: StaffUser = Depends(admin_user)) -> Response:
         check_csrf(request, csrf)
         try:

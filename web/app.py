@@ -14,7 +14,6 @@ The widget calls ``/api/*`` from the city's own site, so those answer CORS reque
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import httpx
@@ -24,6 +23,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
 from console.web import create_console
 from tthc.settings import Settings, get_settings
+from tthc_text.json_body import parse_json
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 64 * 1024
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if len(body) > MAX_BODY_BYTES:
             return JSONResponse({"error": f"the body must be at most {MAX_BODY_BYTES} bytes"}, status_code=400)
         try:
-            data = json.loads(body.decode("utf-8"))
+            data = parse_json(body)
         except (UnicodeDecodeError, ValueError):
             return JSONResponse({"error": "the body must be UTF-8 JSON"}, status_code=400)
         if not isinstance(data, dict):

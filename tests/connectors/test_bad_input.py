@@ -239,3 +239,40 @@ def test_a_lone_surrogate_is_replaced_on_every_channel_and_the_message_kept(chan
     assert message.text == "\ufffd abc \ufffd"
     for value in (message.sender_id, json.dumps(message.metadata or {}, ensure_ascii=False)):
         value.encode("utf-8")  # storable and showable
+
+
+DEEP = b'{"sender": "s", "message": "x", "metadata": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+
+
+@pytest.mark.parametrize("body", [b"[" * 10_000 + b"]" * 10_000, b'{"a":' * 10_000 + b"1" + b"}" * 10_000, DEEP,
+                                  b'{"update_id": 1, "sender": {"id": "u"}, "x": ' + b"[" * 33 + b"]" * 33 + b"}"])
+@pytest.mark.parametrize("channel", ["rest", "web", "zalo", "telegram"])
+def test_deeply_nested_json_is_a_400_on_every_channel_before_anything_else(channel: str, body: bytes) -> None:
+    recorder = Recorder()
+    headers = {"content-type": "application/json"}
+    if channel == "zalo":
+        headers = zalo_signed(body, "1")
+    elif channel == "telegram":
+        headers["X-Telegram-Bot-Api-Secret-Token"] = TELEGRAM_SECRET
+    inputs = {"rest": PoliteRestInput, "web": WebInput, "zalo": ZaloInput, "telegram": TelegramInput}
+
+    async def scenario() -> httpx.Response:
+        instance = inputs[channel]()
+        async with serve(instance, recorder) as client:
+            return await client.post(f"/webhooks/{instance.name()}/webhook", content=body, headers=headers)
+
+    answer = asyncio.run(scenario())
+    assert answer.status_code == 400, answer.text[:200]
+    assert "nested" in answer.text or "JSON" in answer.text
+    assert recorder.received == []
+
+
+def test_an_unsigned_zalo_body_nested_deep_is_refused_without_a_5xx() -> None:
+    body = b"[" * 10_000 + b"]" * 10_000
+
+    async def scenario() -> httpx.Response:
+        async with serve(ZaloInput(), Recorder()) as client:
+            return await client.post("/webhooks/zalo/webhook", content=body,
+                                     headers={"X-ZEvent-Signature": "mac=00", "content-type": "application/json"})
+
+    assert asyncio.run(scenario()).status_code in (400, 401)

@@ -67,7 +67,8 @@ def test_queued_messages_are_fetched_once_per_widget_position(database: str) -> 
     assert {m.status for m in store.all_messages("web") if m.recipient == "w2"} == {"sent"}
 
 
-@pytest.mark.parametrize("params", [{}, {"sender": ""}, {"sender": "x" * 200}, {"sender": "w", "after": "abc"}])
+@pytest.mark.parametrize("params", [{}, {"sender": ""}, {"sender": "x" * 200}, {"sender": "w", "after": "abc"},
+                                    {"sender": "w", "after": str(2**63)}, {"sender": "w", "after": "9" * 5000}])
 def test_bad_update_requests_get_400(database: str, params: dict[str, str]) -> None:
     async def scenario() -> int:
         async with serve(WebInput(), Recorder()) as client:

@@ -336,6 +336,13 @@ def test_the_dashboard_counts_messages_by_channel(site: tuple[TestClient, Events
     ("get", "/console/guides/9.999999", None),
     ("get", "/console/export.xml", None),
     ("get", "/console/?days=-5", None),
+    ("get", f"/console/handoffs/{2**63}", None),  # beyond a database integer
+    ("get", f"/console/handoffs/{10**40}", None),
+    ("get", "/console/?days=" + "9" * 30, None),
+    ("post", f"/console/handoffs/{2**63}/reply", {"text": "x"}),
+    ("post", f"/console/handoffs/{2**64}/close", {}),
+    ("post", f"/console/curation/{2**63}", {"decision": "approve"}),
+    ("post", "/console/admin/purge", {"days": "9" * 30}),
     ("post", "/console/handoffs/99999999/reply", {"text": "x"}),
     ("post", "/console/curation/abc", {"decision": "approve"}),
     ("post", "/console/conversations/x/annotate", {"text": "", "intent": "not_an_intent"}),

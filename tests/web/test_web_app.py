@@ -137,7 +137,8 @@ def test_updates_are_fetched_from_the_web_channel(rasa: FakeRasa) -> None:
     assert rasa.requests[0]["path"] == "/webhooks/web/updates?sender=web-1&after=3"
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[1]", b"\xff", b"{" + b" " * 70000 + b"}"])
+@pytest.mark.parametrize("body", [b"not json", b"[1]", b"\xff", b"{" + b" " * 70000 + b"}", b"[" * 10_000 + b"]" * 10_000,
+                                  b'{"sender": "s", "message": "x", "metadata": ' + b"[" * 40 + b"]" * 40 + b"}"])
 def test_bad_bodies_are_refused_before_reaching_rasa(rasa: FakeRasa, body: bytes) -> None:
     with client_for(rasa.url) as client:
         response = client.post("/api/chat", content=body)
