@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,10 @@ MAX_SENDER_CHARS = 128
 # Longer messages are refused with a clear error: no question needs 5,000 characters and
 # every accepted message is stored.
 MAX_MESSAGE_CHARS = 5000
+# A whole request body on any channel (a 5,000-character message in \u escapes fits), and the
+# REST channel's client metadata, which is kept with the message in the conversation.
+MAX_BODY_BYTES = 64 * 1024
+MAX_METADATA_BYTES = 4 * 1024
 
 FALLBACK_UNAVAILABLE = (
     "Xin lỗi anh/chị, hệ thống tra cứu đang tạm gián đoạn. Anh/chị vui lòng thử lại sau ít phút."
@@ -35,6 +40,8 @@ def _strip_controls(text: str) -> str:
 
 def parse_rest_body(body: bytes) -> RestRequest | str:
     """A valid request, or the error message explaining what is wrong with it."""
+    if len(body) > MAX_BODY_BYTES:
+        return f"the body must be at most {MAX_BODY_BYTES} bytes"
     try:
         data = parse_json(body)  # nesting bounded; "\\ud800" escapes would break storing it
     except UnicodeDecodeError:
@@ -60,6 +67,8 @@ def parse_rest_body(body: bytes) -> RestRequest | str:
         metadata = {}
     if not isinstance(metadata, dict):
         return "'metadata' must be a JSON object"
+    if len(json.dumps(metadata, ensure_ascii=False).encode("utf-8")) > MAX_METADATA_BYTES:
+        return f"'metadata' must be at most {MAX_METADATA_BYTES} bytes of JSON"
     message_id = data.get("message_id")
     if message_id is not None and (not isinstance(message_id, str) or not message_id.strip()
                                    or len(message_id) > MAX_SENDER_CHARS):

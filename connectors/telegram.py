@@ -34,7 +34,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
 
 from connectors.delivery import DeliveryError
-from connectors.messages import clean_text, empty_message_text, unsupported_text
+from connectors.messages import MAX_BODY_BYTES, clean_text, empty_message_text, unsupported_text
 from connectors.push import PushInput
 from connectors.formats import TelegramRenderer
 from connectors.settings import RasaSettings
@@ -198,6 +198,8 @@ class TelegramInput(PushInput):
             given = request.headers.get(SECRET_HEADER) or ""
             if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
                 return response.json({"error": f"missing or wrong {SECRET_HEADER}"}, status=401)
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return response.json({"error": f"the body must be at most {MAX_BODY_BYTES} bytes"}, status=413)
             try:
                 data = parse_json(request.body or b"")
             except (UnicodeDecodeError, ValueError):

@@ -9,6 +9,7 @@ again later (Zalo, Telegram) instead of acknowledging a message that was not sto
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine.url import make_url
 
@@ -47,6 +49,24 @@ def _failed(error: Exception) -> None:
         health.error = repr(error)[:300]
 
 
+class _StoredOnce:
+    """An event as it is stored: a user message's metadata once, not again in its parse data.
+
+    Rasa copies the metadata into ``parse_data``, and puts it back there when it loads the
+    event, so nothing is lost by keeping one copy."""
+
+    def __init__(self, event: Event) -> None:
+        self.event = event
+        self.type_name = event.type_name
+
+    def as_dict(self) -> dict[str, Any]:
+        data = self.event.as_dict()
+        parse_data = data.get("parse_data")
+        if isinstance(parse_data, dict) and "metadata" in parse_data and parse_data["metadata"] == data.get("metadata"):
+            data["parse_data"] = {key: value for key, value in parse_data.items() if key != "metadata"}
+        return data
+
+
 class UrlSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` whose connection comes from the settings.
 
@@ -73,6 +93,11 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
             query=dict(url.query) or None,
         )
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
+        """The events to store (Rasa's choice), each storing the message's metadata once."""
+        for event in super()._additional_events(session, tracker):
+            yield _StoredOnce(event)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         try:

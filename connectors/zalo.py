@@ -31,7 +31,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.delivery import DeliveryError
-from connectors.messages import clean_text, empty_message_text, greet_message, response_text, unsupported_text
+from connectors.messages import MAX_BODY_BYTES, clean_text, empty_message_text, greet_message, response_text, unsupported_text
 from connectors.push import PushInput
 from connectors.formats import MORE_CHOICES, ZaloRenderer
 from connectors.settings import RasaSettings
@@ -230,6 +230,8 @@ class ZaloInput(PushInput):
             if not header:
                 return response.json({"error": "missing X-ZEvent-Signature"}, status=401)
             body = request.body or b""
+            if len(body) > MAX_BODY_BYTES:
+                return response.json({"error": f"the body must be at most {MAX_BODY_BYTES} bytes"}, status=413)
             try:
                 data = parse_json(body)
             except (UnicodeDecodeError, ValueError):

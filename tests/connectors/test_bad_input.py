@@ -276,3 +276,37 @@ def test_an_unsigned_zalo_body_nested_deep_is_refused_without_a_5xx() -> None:
                                      headers={"X-ZEvent-Signature": "mac=00", "content-type": "application/json"})
 
     assert asyncio.run(scenario()).status_code in (400, 401)
+
+
+@pytest.mark.parametrize("channel", ["rest", "web", "zalo", "telegram"])
+def test_a_body_over_64_kib_is_refused_on_every_channel(channel: str) -> None:
+    padding = "x" * (65 * 1024)
+    if channel in ("rest", "web"):
+        body = json.dumps({"sender": "s", "message": "xin chào", "metadata": {"pad": padding}}).encode()
+        headers = {"content-type": "application/json"}
+    elif channel == "zalo":
+        body = json.dumps({"app_id": "app", "event_name": "user_send_text", "timestamp": "1", "sender": {"id": "u"},
+                           "message": {"msg_id": "m9", "text": "xin chào"}, "pad": padding}).encode()
+        headers = zalo_signed(body, "1")
+    else:
+        body = json.dumps({"update_id": 9, "pad": padding, "message": {
+            "message_id": 3, "date": 1, "text": "xin chào", "chat": {"id": 42, "type": "private"}}}).encode()
+        headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET, "content-type": "application/json"}
+    recorder = Recorder()
+    inputs = {"rest": PoliteRestInput, "web": WebInput, "zalo": ZaloInput, "telegram": TelegramInput}
+
+    async def scenario() -> httpx.Response:
+        instance = inputs[channel]()
+        async with serve(instance, recorder) as client:
+            return await client.post(f"/webhooks/{instance.name()}/webhook", content=body, headers=headers)
+
+    answer = asyncio.run(scenario())
+    assert answer.status_code in (400, 413) and "65536 bytes" in answer.text
+    assert recorder.received == []
+
+
+def test_rest_metadata_over_4_kib_is_refused_and_a_small_one_kept() -> None:
+    big = parse_rest_body(json.dumps({"sender": "s", "message": "hi", "metadata": {"k": "é" * 2100}}).encode())
+    assert isinstance(big, str) and "'metadata' must be at most 4096 bytes" in big
+    small = parse_rest_body(json.dumps({"sender": "s", "message": "hi", "metadata": {"k": "é" * 1000}}).encode())
+    assert not isinstance(small, str) and small.metadata == {"k": "é" * 1000}

@@ -69,6 +69,25 @@ def test_save_and_retrieve_a_conversation(tracker_db: Path) -> None:
     assert ("citizen-1", "user") in rows
 
 
+def test_a_messages_metadata_is_stored_once_and_comes_back_whole(tracker_db: Path) -> None:
+    metadata = {"client": "MARKER-" + "x" * 1000}
+    message = UserUttered("Làm giấy khai sinh ở đâu?", {"name": "hoi_thu_tuc", "confidence": 0.9}, metadata=metadata)
+    assert message.parse_data["metadata"] == metadata  # Rasa keeps a second copy there
+
+    async def scenario() -> Any:
+        store = UrlSQLTrackerStore(domain=DOMAIN)
+        await store.save(DialogueStateTracker.from_events("citizen-m", [ActionExecuted("action_listen"), message]))
+        return await UrlSQLTrackerStore(domain=DOMAIN).retrieve("citizen-m")
+
+    tracker = asyncio.run(scenario())
+    with sqlite3.connect(tracker_db) as db:
+        (data,) = db.execute("select data from events where type_name = 'user'").fetchone()
+    assert data.count("MARKER-") == 1
+    loaded = tracker.latest_message
+    assert loaded.metadata == metadata and loaded.parse_data["metadata"] == metadata
+    assert loaded.intent["name"] == "hoi_thu_tuc"
+
+
 def test_an_explicit_url_wins_over_the_settings(tracker_db: Path, tmp_path: Path) -> None:
     other = tmp_path / "other.db"
     store = UrlSQLTrackerStore(domain=DOMAIN, url=f"sqlite:///{other}")
