@@ -97,8 +97,9 @@ def rasa_arguments(settings: RasaSettings, model: Path, credentials: Path,
         "--credentials", str(credentials),
         "--port", str(settings.rasa_port),
         "--interface", settings.rasa_interface,
-        "--cors", "*",
     ]
+    if settings.rasa_cors_origins:  # browsers use the web front's /api/*; direct calls only from these
+        args += ["--cors", *settings.rasa_cors_origins]
     if settings.rasa_api_token:
         args += ["--enable-api", "--auth-token", settings.rasa_api_token]
     return args

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 from pydantic import BaseSettings, Field
 
@@ -36,6 +36,9 @@ class RasaSettings(BaseSettings):
     rasa_port: int = 5005
     # On this machine only unless set (e.g. 0.0.0.0 inside a container, behind the balancer).
     rasa_interface: str = "127.0.0.1"
+    # Sites whose pages may call Rasa's channels directly from a browser (the widget goes
+    # through the web front, so none by default: no cross-origin request is answered).
+    rasa_cors_origins: List[str] = []  # noqa: UP006
     model_dir: str = "bot/models"
     # Rasa's HTTP API (/model, /conversations, ...) is only enabled with a token.
     rasa_api_token: Optional[str] = None  # noqa: UP007

@@ -81,7 +81,9 @@ class Settings(BaseSettings):
     widget_color: str = "#b3261e"
     widget_logo_url: str = ""
     privacy_url: str = ""  # the city's personal-data notice, linked from the widget
-    widget_allowed_origins: list[str] = ["*"]  # sites allowed to call /api/* from a browser
+    # Other sites whose pages embed the widget (it calls /api/* from there), e.g.
+    # ["https://phuong.gov.vn"]; empty: only this web front's own pages ("*": any site).
+    widget_allowed_origins: list[str] = []
 
     # Staff console (/console on the web front)
     console_secret_key: str | None = Field(

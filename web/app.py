@@ -14,12 +14,13 @@ The widget calls ``/api/*`` from the city's own site, so those answer CORS reque
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from console.web import create_console
 from tthc.settings import Settings, get_settings
@@ -27,6 +28,22 @@ from tthc_text.json_body import parse_json
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 64 * 1024
+
+# Sent with every response. The citizen pages load only their own script; the console's
+# templates still have inline scripts (so 'unsafe-inline' there) and are never framed.
+_COMMON_POLICY = "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
+PAGE_POLICY = (f"{_COMMON_POLICY}; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+               "img-src 'self' data: https:; frame-ancestors 'self'")
+CONSOLE_POLICY = (f"{_COMMON_POLICY}; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+                  "img-src 'self' data:; frame-ancestors 'none'")
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
+
+
+def security_headers(path: str) -> dict[str, str]:
+    """The hardening headers of a response to ``path``."""
+    console = path == "/console" or path.startswith("/console/")
+    return {**SECURITY_HEADERS, "Content-Security-Policy": CONSOLE_POLICY if console else PAGE_POLICY,
+            "X-Frame-Options": "DENY" if console else "SAMEORIGIN"}
 
 UNAVAILABLE = "Xin lỗi anh/chị, trợ lý đang khởi động lại. Anh/chị vui lòng thử lại sau ít phút."
 
@@ -46,6 +63,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["content-type"],
         allow_credentials=False,
     )
+
+    @app.middleware("http")
+    async def harden(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        answer = await call_next(request)
+        for name, value in security_headers(request.url.path).items():
+            answer.headers.setdefault(name, value)
+        return answer
 
     @app.get("/", include_in_schema=False)
     async def demo_page() -> FileResponse:

@@ -34,6 +34,13 @@ def test_without_a_token_the_http_api_is_off(tmp_path: Path) -> None:
     assert option(args, "--credentials") == "build/credentials.yml"
     assert option(args, "--port") == "5005"
     assert option(args, "--interface") == "0.0.0.0"
+    assert "--cors" not in args  # no cross-origin browser call unless sites are named
+
+
+def test_cross_origin_calls_only_from_the_named_sites(tmp_path: Path) -> None:
+    args = serve.rasa_arguments(settings(rasa_cors_origins=["https://a.gov.vn", "https://b.gov.vn"]),
+                                tmp_path / "m.tar.gz", tmp_path / "c.yml")
+    assert args[args.index("--cors"):][:3] == ["--cors", "https://a.gov.vn", "https://b.gov.vn"]
 
 
 @pytest.mark.parametrize("token", [None, ""])

@@ -204,3 +204,17 @@ def test_chat_with_a_non_json_upstream_reply_still_answers_json(rasa: FakeRasa) 
     with client_for(rasa.url, raise_server_exceptions=False) as client:
         response = client.post("/api/chat", json={"sender": "u1", "message": "x"})
     assert isinstance(response.json(), list)
+
+
+@pytest.mark.parametrize("path", ["/", "/chat", "/widget.js", "/healthz", "/console/login", "/console/", "/nothing"])
+def test_every_response_carries_the_hardening_headers(path: str) -> None:
+    with client_for(f"http://127.0.0.1:{closed_port()}") as client:
+        answer = client.get(path, follow_redirects=False)
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    policy = answer.headers["content-security-policy"]
+    assert "object-src 'none'" in policy and "base-uri 'none'" in policy
+    if path.startswith("/console"):
+        assert answer.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in policy
+    else:  # a citizen page runs no inline script and only this site may frame it
+        assert answer.headers["x-frame-options"] == "SAMEORIGIN" and "script-src 'self';" in policy
