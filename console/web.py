@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -34,7 +35,7 @@ from console.events import LOW_CONFIDENCE, Conversation, load_conversations
 from console.migrate import upgrade
 from console.models import Annotation, AuditLog, Feedback, HandoffTicket, StaffUser
 from console.privacy import mask_personal_data
-from console.users import audit, authenticate
+from console.users import attempt_login, audit
 from guides.loader import load_guides
 from tthc.settings import REPO_ROOT, Settings, get_settings
 from tthc_text.local_keys import local_key
@@ -142,10 +143,20 @@ def create_console(settings: Settings | None = None) -> FastAPI:
     async def login(request: Request, username: str = Form(""), password: str = Form(""),
                     csrf: str = Form(""), next: str = Form("/console/")) -> Response:
         check_csrf(request, csrf)
-        with session_scope(engine) as session:
-            user = authenticate(session, username, password)
-            audit(session, username[:64] or "?", "login" if user else "login.failed")
-            user_id = user.id if user else None
+        address = request.client.host if request.client else "?"
+
+        def attempt() -> tuple[int | None, float]:  # SQL and the password hash: off the event loop
+            with session_scope(engine) as session:
+                user, wait = attempt_login(session, username, password, address)
+                return (user.id if user else None), wait
+
+        user_id, wait = await run_in_threadpool(attempt)
+        if wait > 0:
+            minutes = max(1, round(wait / 60))
+            refused = page(request, "login.html", None, status_code=429, next=_safe_next(next),
+                           error=f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau khoảng {minutes} phút.")
+            refused.headers["Retry-After"] = str(int(wait) + 1)
+            return refused
         if user_id is None:
             return page(request, "login.html", None, status_code=401, next=_safe_next(next),
                         error="Tên đăng nhập hoặc mật khẩu không đúng.")

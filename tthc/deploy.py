@@ -118,6 +118,8 @@ def processes(topology: Topology, target: Target) -> list[Process]:
             else:
                 env = {"WEB_HOST": bind, "WEB_PORT": str(port),
                        "RASA_URL": f"http://{balancer}:{topology.balancer.rasa}"}
+                if not local:  # the balancer's X-Forwarded-For names the client (login limits per address)
+                    env["FORWARDED_ALLOW_IPS"] = "*"
             found.append(Process(name, service, "127.0.0.1" if local else name, port, COMMANDS[service], env))
     return found
 

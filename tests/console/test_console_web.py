@@ -369,3 +369,22 @@ def test_unknown_paths_and_methods_are_4xx(site: tuple[TestClient, Events, Setti
     assert client.get("/console/nothing-here").status_code == 404
     assert client.put("/console/login").status_code == 405
     assert client.post("/console/login", content=b"\xff\xfe", headers={"content-type": "application/x-www-form-urlencoded"}).status_code < 500
+
+
+def test_repeated_wrong_passwords_make_the_next_attempt_wait_and_are_audited(
+        site: tuple[TestClient, Events, Settings]) -> None:
+    client, _, settings = site
+    for _ in range(5):
+        assert login(client, "canbo", "not-the-password").status_code == 401
+    locked = login(client, "canbo", CLERK_PASSWORD)  # the right password, but too soon: not even checked
+    assert locked.status_code == 429 and int(locked.headers["retry-after"]) >= 1
+    assert "thử lại sau" in locked.text
+    assert client.get("/console/", follow_redirects=False).status_code == 303  # no session was opened
+    # the clerk, from another address, is not locked out by someone else's guesses
+    with TestClient(client.app, base_url="http://testserver", client=("10.9.8.7", 5000)) as elsewhere:
+        assert login(elsewhere, "canbo", CLERK_PASSWORD).status_code == 303
+    with session_scope(engine_for(settings.database_url)) as session:
+        rows = [(a.action, a.actor, json.loads(a.detail).get("address")) for a in session.scalars(select(AuditLog))
+                if a.action.startswith("login")]
+    assert rows.count(("login.failed", "canbo", "testclient")) == 5
+    assert ("login.locked", "canbo", "testclient") in rows and ("login", "canbo", "10.9.8.7") in rows

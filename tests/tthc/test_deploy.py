@@ -54,7 +54,9 @@ def test_compose_has_every_process_of_the_plain_topology_and_the_infrastructure(
         # ... and the keys each needs, from deploy/.env: the console's for the web front, the
         # action server's for Rasa and the action servers (separate containers, one key)
         keys = {"web": {"CONSOLE_SECRET_KEY"}, "rasa": {"ACTION_SERVER_TOKEN"}, "actions": {"ACTION_SERVER_TOKEN"}}
-        assert set(environment) == set(process.env) | {"DATABASE_URL", "REDIS_URL"} | keys[process.service]
+        # ... and, in containers, the web front trusts the balancer's X-Forwarded-For
+        trusted = {"FORWARDED_ALLOW_IPS"} if process.service == "web" else set()
+        assert set(environment) == set(process.env) | {"DATABASE_URL", "REDIS_URL"} | keys[process.service] | trusted
         for key in keys[process.service]:
             assert environment[key] == f"${{{key}:?set {key} in deploy/.env}}"  # required, never in the file
         assert environment["DATABASE_URL"].startswith("postgresql://") and "@postgres:5432/" in environment["DATABASE_URL"]
