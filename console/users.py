@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.models import AuditLog, StaffUser
+from console.sessions import end_user_sessions
 
 ROLES = ("admin", "clerk")
 MIN_PASSWORD_LENGTH = 10
@@ -55,6 +56,19 @@ def create_user(session: Session, username: str, password: str, role: str = "cle
     session.add(user)
     session.flush()
     audit(session, "system", "user.create", username, {"role": role})
+    return user
+
+
+def set_password(session: Session, username: str, password: str, actor: str = "system") -> StaffUser:
+    """Give ``username`` a new password and end every login it has (a stolen session too)."""
+    user = session.scalars(select(StaffUser).where(StaffUser.username == username.strip())).first()
+    if user is None:
+        raise UserError(f"there is no user named {username.strip()!r}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    user.password_hash = hash_password(password)
+    ended = end_user_sessions(session, user.id, "password")
+    audit(session, actor, "user.password", user.username, {"sessions_ended": ended})
     return user
 
 

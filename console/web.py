@@ -1,8 +1,10 @@
 """The staff console, mounted at ``/console`` on the web front (server-rendered pages).
 
-Login with hashed passwords; roles ``admin`` and ``clerk``; signed session cookies that
-expire (after ``CONSOLE_SESSION_HOURS``, or ``CONSOLE_IDLE_MINUTES`` without activity);
-a CSRF token in every form. Every page and API needs a login, admin pages the admin role.
+Login with hashed passwords, slowed down after repeated failures; roles ``admin`` and
+``clerk``; logins kept server-side (:mod:`console.sessions`: the signed cookie holds a
+random key) that end on logout, on a password change, by an admin, or after
+``CONSOLE_SESSION_HOURS`` (``CONSOLE_IDLE_MINUTES`` without activity); a CSRF token in
+every form. Every page and API needs a login, admin pages the admin role.
 Personal data is masked on every page and in every export.
 """
 
@@ -14,7 +16,6 @@ import logging
 import secrets
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -35,6 +36,7 @@ from console.events import LOW_CONFIDENCE, Conversation, load_conversations
 from console.migrate import upgrade
 from console.models import Annotation, AuditLog, Feedback, HandoffTicket, StaffUser
 from console.privacy import mask_personal_data
+from console.sessions import Limits, active_sessions, end_session, end_session_by_id, session_user, start_session
 from console.users import attempt_login, audit
 from guides.loader import load_guides
 from tthc.settings import REPO_ROOT, Settings, get_settings
@@ -86,21 +88,19 @@ def create_console(settings: Settings | None = None) -> FastAPI:
         if not expected or not hmac.compare_digest(expected, token or ""):
             raise HTTPException(403, "Phiên làm việc không hợp lệ (CSRF). Vui lòng tải lại trang.")
 
-    def current_user(request: Request) -> StaffUser:
-        user_id = request.session.get("user_id")
-        if not user_id:
-            raise LoginRequired()
-        now = time.time()
-        if now - float(request.session.get("seen", 0)) > settings.console_idle_minutes * 60 or \
-                now - float(request.session.get("since", 0)) > settings.console_session_hours * 3600:
+    limits = Limits(lifetime=dt.timedelta(hours=settings.console_session_hours),
+                    idle=dt.timedelta(minutes=settings.console_idle_minutes))
+
+    def current_user(request: Request) -> StaffUser:  # sync: FastAPI runs it off the event loop
+        key = request.session.get("sid")
+        if not isinstance(key, str) or not key:
             request.session.clear()
             raise LoginRequired()
         with session_scope(engine) as session:
-            user = session.get(StaffUser, int(user_id))
-        if user is None or not user.active:
+            user = session_user(session, key, limits)
+        if user is None:  # ended (logout, password change, an admin), expired or unknown
             request.session.clear()
             raise LoginRequired()
-        request.session["seen"] = now
         return user
 
     def admin_user(user: StaffUser = Depends(current_user)) -> StaffUser:
@@ -145,29 +145,37 @@ def create_console(settings: Settings | None = None) -> FastAPI:
         check_csrf(request, csrf)
         address = request.client.host if request.client else "?"
 
-        def attempt() -> tuple[int | None, float]:  # SQL and the password hash: off the event loop
+        agent = request.headers.get("user-agent", "")
+
+        def attempt() -> tuple[str | None, float]:  # SQL and the password hash: off the event loop
             with session_scope(engine) as session:
                 user, wait = attempt_login(session, username, password, address)
-                return (user.id if user else None), wait
+                return (start_session(session, user, address, agent) if user else None), wait
 
-        user_id, wait = await run_in_threadpool(attempt)
+        key, wait = await run_in_threadpool(attempt)
         if wait > 0:
             minutes = max(1, round(wait / 60))
             refused = page(request, "login.html", None, status_code=429, next=_safe_next(next),
                            error=f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau khoảng {minutes} phút.")
             refused.headers["Retry-After"] = str(int(wait) + 1)
             return refused
-        if user_id is None:
+        if key is None:
             return page(request, "login.html", None, status_code=401, next=_safe_next(next),
                         error="Tên đăng nhập hoặc mật khẩu không đúng.")
         request.session.clear()  # a new session at login (no fixation)
-        request.session.update({"user_id": user_id, "since": time.time(), "seen": time.time(),
-                                "csrf": secrets.token_urlsafe(32)})
+        request.session.update({"sid": key, "csrf": secrets.token_urlsafe(32)})
         return RedirectResponse(_safe_next(next), status_code=303)
 
     @app.post("/logout")
     async def logout(request: Request, csrf: str = Form("")) -> Response:
         check_csrf(request, csrf)
+        key = request.session.get("sid")
+        if isinstance(key, str) and key:
+            def end() -> None:
+                with session_scope(engine) as session:
+                    end_session(session, key, "logout")
+
+            await run_in_threadpool(end)
         request.session.clear()
         return RedirectResponse("/console/login", status_code=303)
 
@@ -400,8 +408,25 @@ def create_console(settings: Settings | None = None) -> FastAPI:
         with session_scope(engine) as session:
             users = list(session.scalars(select(StaffUser).order_by(StaffUser.username)))
             log = list(session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(100)))
+            logins = active_sessions(session, limits)
         return page(request, "admin.html", user, users=users, log=log, retention_days=settings.retention_days,
-                    result=request.query_params.get("result"))
+                    result=request.query_params.get("result"), logins=logins)
+
+    @app.post("/admin/sessions/{session_id}/end")
+    async def end_login(request: Request, session_id: RowId, csrf: str = Form(""),
+                        user: StaffUser = Depends(admin_user)) -> Response:
+        check_csrf(request, csrf)
+
+        def end() -> bool:
+            with session_scope(engine) as session:
+                row = end_session_by_id(session, session_id, "admin")
+                if row is not None:
+                    audit(session, user.username, "session.end", str(row.user_id), {"session": session_id})
+                return row is not None
+
+        if not await run_in_threadpool(end):
+            raise HTTPException(status_code=404, detail="Không có phiên đăng nhập này.")
+        return RedirectResponse("/console/admin?result=" + quote("Đã kết thúc phiên đăng nhập."), status_code=303)
 
     @app.post("/admin/purge")
     async def purge(request: Request, days: int = Form(..., ge=1, le=100 * 366), csrf: str = Form(""),

@@ -234,6 +234,29 @@ def cmd_admin_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_admin_set_password(args: argparse.Namespace) -> int:
+    import getpass  # noqa: PLC0415
+
+    from console.db import engine_for, session_scope  # noqa: PLC0415
+    from console.migrate import upgrade  # noqa: PLC0415
+    from console.users import UserError, set_password  # noqa: PLC0415
+
+    url = get_settings().database_url
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"Mật khẩu mới cho {args.username}: ")
+    upgrade(url)
+    try:
+        with session_scope(engine_for(url)) as session:
+            set_password(session, args.username, password)
+    except UserError as error:
+        err.print(f"[red]{error}[/red]")
+        return 1
+    print(f"new password for {args.username!r}; every login of that account has ended")
+    return 0
+
+
 def cmd_console_purge(args: argparse.Namespace) -> int:
     from console.db import engine_for  # noqa: PLC0415
     from console.migrate import upgrade  # noqa: PLC0415
@@ -355,6 +378,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password", default=None, help=argparse.SUPPRESS)  # tests only: visible in `ps`
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=cmd_admin_create_user)
+    p = asub.add_parser("set-password", help="give an account a new password and end all its logins")
+    p.add_argument("username")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(func=cmd_admin_set_password)
 
     console = sub.add_parser("console", help="console data maintenance")
     csub = console.add_subparsers(dest="console_command", required=True)

@@ -21,9 +21,9 @@ from sqlalchemy import select, text
 from connectors.store import ChannelStore
 from console.db import engine_for, session_scope
 from console.migrate import upgrade
-from console.models import AuditLog, Feedback, HandoffTicket
+from console.models import AuditLog, Feedback, HandoffTicket, StaffSession
 from console.store import open_ticket
-from console.users import create_user
+from console.users import create_user, set_password
 from tthc.settings import Settings
 from web.app import create_app
 
@@ -388,3 +388,50 @@ def test_repeated_wrong_passwords_make_the_next_attempt_wait_and_are_audited(
                 if a.action.startswith("login")]
     assert rows.count(("login.failed", "canbo", "testclient")) == 5
     assert ("login.locked", "canbo", "testclient") in rows and ("login", "canbo", "10.9.8.7") in rows
+
+
+def test_logout_ends_the_login_even_for_a_copied_cookie(site: tuple[TestClient, Events, Settings]) -> None:
+    client, _, _ = site
+    assert login(client, "canbo", CLERK_PASSWORD).status_code == 303
+    stolen = dict(client.cookies)  # what someone who copied the cookie holds
+    page = client.get("/console/")
+    assert page.status_code == 200
+    assert client.post("/console/logout", data={"csrf": csrf_of(page.text)}, follow_redirects=False).status_code == 303
+    with TestClient(client.app, base_url="http://testserver", cookies=stolen) as thief:
+        answer = thief.get("/console/", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/console/login")
+
+
+def test_a_new_password_ends_every_login_and_the_admin_sees_and_ends_sessions(
+        site: tuple[TestClient, Events, Settings]) -> None:
+    client, _, settings = site
+    with TestClient(client.app, base_url="http://testserver", client=("10.1.1.1", 1)) as clerk, \
+            TestClient(client.app, base_url="http://testserver", client=("10.2.2.2", 1)) as other_device:
+        assert login(clerk, "canbo", CLERK_PASSWORD).status_code == 303
+        assert login(other_device, "canbo", CLERK_PASSWORD).status_code == 303
+        assert login(client, "quantri", ADMIN_PASSWORD).status_code == 303
+        admin_page = client.get("/console/admin").text
+        assert "10.1.1.1" in admin_page and "10.2.2.2" in admin_page  # the clerk's two open logins
+        # the admin ends the one on the other device
+        session_ids = re.findall(r'/console/admin/sessions/(\d+)/end', admin_page)
+        assert len(session_ids) == 3
+        with session_scope(engine_for(settings.database_url)) as session:
+            other_id = session.scalars(select(StaffSession.id).where(StaffSession.address == "10.2.2.2")).one()
+        ended = client.post(f"/console/admin/sessions/{other_id}/end", data={"csrf": csrf_of(admin_page)},
+                            follow_redirects=False)
+        assert ended.status_code == 303
+        assert other_device.get("/console/", follow_redirects=False).status_code == 303
+        assert clerk.get("/console/").status_code == 200
+        listed = re.findall(r'/console/admin/sessions/(\d+)/end', client.get("/console/admin").text)
+        assert len(listed) == 2 and str(other_id) not in listed
+        # a new password (from the command line or an admin) ends the clerk's remaining login
+        with session_scope(engine_for(settings.database_url)) as session:
+            set_password(session, "canbo", "a-brand-new-password")
+        assert clerk.get("/console/", follow_redirects=False).status_code == 303
+        assert login(clerk, "canbo", CLERK_PASSWORD).status_code == 401
+        assert login(clerk, "canbo", "a-brand-new-password").status_code == 303
+    with session_scope(engine_for(settings.database_url)) as session:
+        reasons = sorted(r for r in session.scalars(select(StaffSession.ended_reason)) if r)
+        actions = [a.action for a in session.scalars(select(AuditLog))]
+    assert reasons == ["admin", "password"]
+    assert "session.end" in actions and "user.password" in actions
