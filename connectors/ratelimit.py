@@ -13,11 +13,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import unicodedata
 import uuid
 from collections import deque
 from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
+
+
+def identity(sender: str) -> str:
+    """The key one sender is counted under, whatever way the id was written: compatibility
+    forms folded (full-width ``ＡＢ`` is ``ab``), case folded, invisible format characters
+    (zero-width spaces and joiners, direction marks) and surrounding spaces dropped."""
+    folded = unicodedata.normalize("NFKC", sender).casefold()
+    return "".join(c for c in folded if unicodedata.category(c) != "Cf").strip()
 
 
 class Limiter(Protocol):
@@ -40,6 +49,7 @@ class RateLimiter:
         if self.limit <= 0:
             return 0.0
         now = time.monotonic() if now is None else now
+        key = identity(key)
         with self._lock:
             hits = self._hits.setdefault(key, deque())
             while hits and hits[0] <= now - self.window:
@@ -95,7 +105,7 @@ class RedisRateLimiter:
         if self.limit <= 0:
             return 0.0
         try:
-            answer = self._script(keys=[self.prefix + key], args=[self.window, self.limit, uuid.uuid4().hex])
+            answer = self._script(keys=[self.prefix + identity(key)], args=[self.window, self.limit, uuid.uuid4().hex])
         except Exception as error:  # noqa: BLE001 - fail open, loudly
             logger.warning("rate limit not checked (Redis unavailable): %r", error)
             return 0.0

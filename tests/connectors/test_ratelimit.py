@@ -31,6 +31,22 @@ def test_a_sender_may_send_the_limit_then_waits_for_the_window() -> None:
     assert limiter.wait_time("a", now=10.5) == 0
 
 
+SPELLINGS = ["Citizen-7", "citizen-7", "CITIZEN-7", "ｃｉｔｉｚｅｎ－７", "citi\u200bzen-7", "\u200dcitizen-7\u2060",
+             " citizen-7 ", "\u202ecitizen-7"]
+
+
+def test_a_changed_case_zero_width_or_full_width_character_is_the_same_sender() -> None:
+    limiter = RateLimiter(limit=len(SPELLINGS) - 1, window=60)
+    waits = [limiter.wait_time(spelling, now=0.0) for spelling in SPELLINGS]
+    assert waits[:-1] == [0.0] * (len(SPELLINGS) - 1) and waits[-1] > 0  # one allowance for all spellings
+    assert limiter.wait_time("citizen-8", now=0.0) == 0.0
+
+
+def test_spellings_share_one_count_in_redis_too(redis_url: str) -> None:
+    limiter = RedisRateLimiter(redis_url, limit=2, window=30, prefix="tthc:ratelimit:spell:")
+    assert [limiter.wait_time(s) for s in ("Zalo-User", "zalo-user", "ＺＡＬＯ-ＵＳＥＲ")][2] > 0
+
+
 def test_quiet_senders_are_forgotten() -> None:
     limiter = RateLimiter(limit=1, window=1)
     for i in range(1000):
