@@ -435,3 +435,15 @@ def test_a_new_password_ends_every_login_and_the_admin_sees_and_ends_sessions(
         actions = [a.action for a in session.scalars(select(AuditLog))]
     assert reasons == ["admin", "password"]
     assert "session.end" in actions and "user.password" in actions
+
+
+@pytest.mark.parametrize("https_only", [False, True])
+def test_the_session_cookie_is_secure_when_served_over_https(
+        site: tuple[TestClient, Events, Settings], https_only: bool) -> None:
+    _, _, settings = site
+    with TestClient(create_app(settings.model_copy(update={"console_https_only": https_only})),
+                    base_url="https://testserver") as client:
+        answer = login(client, "canbo", CLERK_PASSWORD)
+    cookie = answer.headers["set-cookie"].lower()
+    assert "tthc_console=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+    assert ("; secure" in cookie) is https_only
