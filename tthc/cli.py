@@ -209,20 +209,24 @@ def cmd_dialogue_eval(args: argparse.Namespace) -> int:
 
 
 # -- parser ----------------------------------------------------------------------------
-def cmd_admin_create_user(args: argparse.Namespace) -> int:
+def _read_password(args: argparse.Namespace, prompt: str) -> str:
+    """From --password (tests), standard input (--password-stdin), or asked without echo."""
     import getpass  # noqa: PLC0415
 
+    if getattr(args, "password", None) is not None:
+        return str(args.password)
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return getpass.getpass(prompt)
+
+
+def cmd_admin_create_user(args: argparse.Namespace) -> int:
     from console.db import engine_for, session_scope  # noqa: PLC0415
     from console.migrate import upgrade  # noqa: PLC0415
     from console.users import UserError, create_user  # noqa: PLC0415
 
     url = get_settings().database_url
-    if args.password is not None:
-        password = args.password
-    elif args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass(f"Mật khẩu cho {args.username}: ")
+    password = _read_password(args, f"Mật khẩu cho {args.username}: ")
     upgrade(url)
     try:
         with session_scope(engine_for(url)) as session:
@@ -235,17 +239,12 @@ def cmd_admin_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_admin_set_password(args: argparse.Namespace) -> int:
-    import getpass  # noqa: PLC0415
-
     from console.db import engine_for, session_scope  # noqa: PLC0415
     from console.migrate import upgrade  # noqa: PLC0415
     from console.users import UserError, set_password  # noqa: PLC0415
 
     url = get_settings().database_url
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass(f"Mật khẩu mới cho {args.username}: ")
+    password = _read_password(args, f"Mật khẩu mới cho {args.username}: ")
     upgrade(url)
     try:
         with session_scope(engine_for(url)) as session:

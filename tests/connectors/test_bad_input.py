@@ -241,6 +241,19 @@ def test_a_lone_surrogate_is_replaced_on_every_channel_and_the_message_kept(chan
         value.encode("utf-8")  # storable and showable
 
 
+INPUTS = {"rest": PoliteRestInput, "web": WebInput, "zalo": ZaloInput, "telegram": TelegramInput}
+
+
+def post_raw(channel: str, body: bytes, headers: dict[str, str], recorder: Recorder) -> httpx.Response:
+    """POST these bytes to one channel's webhook in a test app; the messages reach ``recorder``."""
+    async def scenario() -> httpx.Response:
+        instance = INPUTS[channel]()
+        async with serve(instance, recorder) as client:
+            return await client.post(f"/webhooks/{instance.name()}/webhook", content=body, headers=headers)
+
+    return asyncio.run(scenario())
+
+
 DEEP = b'{"sender": "s", "message": "x", "metadata": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
 
 
@@ -254,14 +267,7 @@ def test_deeply_nested_json_is_a_400_on_every_channel_before_anything_else(chann
         headers = zalo_signed(body, "1")
     elif channel == "telegram":
         headers["X-Telegram-Bot-Api-Secret-Token"] = TELEGRAM_SECRET
-    inputs = {"rest": PoliteRestInput, "web": WebInput, "zalo": ZaloInput, "telegram": TelegramInput}
-
-    async def scenario() -> httpx.Response:
-        instance = inputs[channel]()
-        async with serve(instance, recorder) as client:
-            return await client.post(f"/webhooks/{instance.name()}/webhook", content=body, headers=headers)
-
-    answer = asyncio.run(scenario())
+    answer = post_raw(channel, body, headers, recorder)
     assert answer.status_code == 400, answer.text[:200]
     assert "nested" in answer.text or "JSON" in answer.text
     assert recorder.received == []
@@ -293,14 +299,7 @@ def test_a_body_over_64_kib_is_refused_on_every_channel(channel: str) -> None:
             "message_id": 3, "date": 1, "text": "xin chào", "chat": {"id": 42, "type": "private"}}}).encode()
         headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET, "content-type": "application/json"}
     recorder = Recorder()
-    inputs = {"rest": PoliteRestInput, "web": WebInput, "zalo": ZaloInput, "telegram": TelegramInput}
-
-    async def scenario() -> httpx.Response:
-        instance = inputs[channel]()
-        async with serve(instance, recorder) as client:
-            return await client.post(f"/webhooks/{instance.name()}/webhook", content=body, headers=headers)
-
-    answer = asyncio.run(scenario())
+    answer = post_raw(channel, body, headers, recorder)
     assert answer.status_code in (400, 413) and "65536 bytes" in answer.text
     assert recorder.received == []
 
