@@ -61,9 +61,11 @@ class _StoredOnce:
 
     def as_dict(self) -> dict[str, Any]:
         data = self.event.as_dict()
-        parse_data = data.get("parse_data")
-        if isinstance(parse_data, dict) and "metadata" in parse_data and parse_data["metadata"] == data.get("metadata"):
-            data["parse_data"] = {key: value for key, value in parse_data.items() if key != "metadata"}
+        parse_data, metadata = data.get("parse_data"), data.get("metadata")
+        if isinstance(parse_data, dict) and isinstance(parse_data.get("metadata"), dict) and isinstance(metadata, dict):
+            # the event's own copy has everything (Rasa adds the model's id to it)
+            if all(key in metadata and metadata[key] == value for key, value in parse_data["metadata"].items()):
+                data["parse_data"] = {key: value for key, value in parse_data.items() if key != "metadata"}
         return data
 
 

@@ -144,7 +144,6 @@ def create_console(settings: Settings | None = None) -> FastAPI:
                     csrf: str = Form(""), next: str = Form("/console/")) -> Response:
         check_csrf(request, csrf)
         address = request.client.host if request.client else "?"
-
         agent = request.headers.get("user-agent", "")
 
         def attempt() -> tuple[str | None, float]:  # SQL and the password hash: off the event loop
