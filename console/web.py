@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -45,6 +45,7 @@ from tthc_text.local_keys import local_key
 logger = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
+SCRIPT = Path(__file__).parent / "static" / "console.js"
 
 
 # A row id in a URL: a whole number a database integer holds (larger ones are 422, not 500).
@@ -133,6 +134,11 @@ def create_console(settings: Settings | None = None) -> FastAPI:
                 badge = handoff.open_count(session)
         return templates.TemplateResponse(request, name, {"user": user, "csrf": csrf_token(request),
                                                           "badge": badge, **context}, status_code=status_code)
+
+    @app.get("/console.js", include_in_schema=False)
+    async def script() -> FileResponse:
+        return FileResponse(SCRIPT, media_type="application/javascript; charset=utf-8",
+                            headers={"Cache-Control": "no-cache"})
 
     # --- login ---------------------------------------------------------------------------
     @app.get("/login", response_class=HTMLResponse)

@@ -4,6 +4,7 @@ the Rasa server's web channel (a tiny local HTTP server stands in for Rasa)."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tthc.settings import Settings
+from tthc.settings import REPO_ROOT, Settings
 from web.app import create_app
 
 REPLIES = [
@@ -214,7 +215,23 @@ def test_every_response_carries_the_hardening_headers(path: str) -> None:
     assert answer.headers["referrer-policy"] == "strict-origin-when-cross-origin"
     policy = answer.headers["content-security-policy"]
     assert "object-src 'none'" in policy and "base-uri 'none'" in policy
+    assert "script-src 'self';" in policy  # no page runs an inline script
     if path.startswith("/console"):
         assert answer.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in policy
-    else:  # a citizen page runs no inline script and only this site may frame it
-        assert answer.headers["x-frame-options"] == "SAMEORIGIN" and "script-src 'self';" in policy
+    else:  # only this site may frame a citizen page
+        assert answer.headers["x-frame-options"] == "SAMEORIGIN"
+
+
+def test_no_page_has_an_inline_script_or_event_handler() -> None:
+    """The policy would block them: behaviour lives in widget.js and console.js."""
+    pages = [*(REPO_ROOT / "console" / "templates").glob("*.html"), *(REPO_ROOT / "web" / "static").glob("*.html")]
+    assert len(pages) > 10
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), page.name
+        assert not re.search(r"\son[a-z]+\s*=", html), page.name
+        assert "javascript:" not in html, page.name
+    with client_for(f"http://127.0.0.1:{closed_port()}") as client:
+        script = client.get("/console/console.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert "/console/api/badge" in script.text  # the console's own script, not an error page
