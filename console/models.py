@@ -12,8 +12,13 @@ class Base(DeclarativeBase):
     pass
 
 
-def _now() -> dt.datetime:
+def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored moment with its zone: SQLite gives ``DateTime(timezone=True)`` columns back without one."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 class Feedback(Base):
@@ -27,7 +32,7 @@ class Feedback(Base):
     procedure_code: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
     helpful: Mapped[bool] = mapped_column(Boolean)
     comment: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, server_default=func.now())
 
 
 class HandoffTicket(Base):
@@ -42,7 +47,7 @@ class HandoffTicket(Base):
     reason: Mapped[str] = mapped_column(String(32), default="request")  # request / fallback
     procedure_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
     last_message: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, server_default=func.now())
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), nullable=True)
 
@@ -57,7 +62,7 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="clerk")  # admin / clerk
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, server_default=func.now())
 
 
 class TicketReply(Base):
@@ -70,7 +75,7 @@ class TicketReply(Base):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
     text: Mapped[str] = mapped_column(Text)
     outbox_ids: Mapped[str] = mapped_column(String(255), default="")  # channel_outbox ids, comma-separated
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, server_default=func.now())
 
 
 class Annotation(Base):
@@ -86,7 +91,7 @@ class Annotation(Base):
     procedure_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending / approved / rejected
     created_by: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, server_default=func.now())
 
 
 class AuditLog(Base):
@@ -95,7 +100,7 @@ class AuditLog(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, server_default=func.now(), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, server_default=func.now(), index=True)
     actor: Mapped[str] = mapped_column(String(64))  # a username, or "system"
     action: Mapped[str] = mapped_column(String(64), index=True)
     target: Mapped[str] = mapped_column(String(255), default="")
@@ -113,7 +118,7 @@ class StaffSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
     address: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(255), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, server_default=func.now())
-    seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, server_default=func.now())
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, server_default=func.now())
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
     ended_reason: Mapped[str] = mapped_column(String(32), default="")  # logout / password / admin / expired

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.events import Conversation
-from console.models import Feedback, HandoffTicket
+from console.models import Feedback, HandoffTicket, as_utc
 from console.privacy import mask_personal_data
 
 
@@ -71,9 +71,7 @@ def dashboard(conversations: dict[str, Conversation], session: Session, since: d
 
 
 def _day(value: dt.datetime) -> dt.date:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc).date()
+    return as_utc(value).astimezone(dt.timezone.utc).date()
 
 
 EXPORT_FIELDS = ("sender_id", "channel", "at", "who", "text", "intent", "confidence", "procedure_code")

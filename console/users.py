@@ -11,7 +11,7 @@ from pwdlib import PasswordHash
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.models import AuditLog, StaffUser
+from console.models import AuditLog, StaffUser, as_utc, utc_now
 from console.sessions import end_user_sessions
 
 ROLES = ("admin", "clerk")
@@ -91,10 +91,6 @@ def audit(session: Session, actor: str, action: str, target: str = "", detail: d
                          detail=json.dumps(detail or {}, ensure_ascii=False)))
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)  # SQLite drops the zone
-
-
 def _wait(failures: Sequence[dt.datetime], limit: tuple[int, float, float], now: dt.datetime) -> float:
     allowed, first, longest = limit
     if len(failures) < allowed:
@@ -105,7 +101,7 @@ def _wait(failures: Sequence[dt.datetime], limit: tuple[int, float, float], now:
 
 def login_wait(session: Session, username: str, address: str, now: dt.datetime | None = None) -> float:
     """Seconds before ``username`` may try to log in again from ``address`` (0: now)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or utc_now()
     rows = session.execute(select(AuditLog.actor, AuditLog.detail, AuditLog.at).where(
         AuditLog.action == "login.failed", AuditLog.at >= now - LOGIN_WINDOW)).all()
     account: list[dt.datetime] = []
@@ -116,7 +112,7 @@ def login_wait(session: Session, username: str, address: str, now: dt.datetime |
             where = json.loads(detail or "{}").get("address")
         except (ValueError, AttributeError):
             where = None
-        at = _utc(at)
+        at = as_utc(at)
         if actor == username:
             account.append(at)
             if where == address:
