@@ -36,14 +36,14 @@ PAGE_POLICY = (f"{_COMMON_POLICY}; script-src 'self'; style-src 'self' 'unsafe-i
                "img-src 'self' data: https:; frame-ancestors 'self'")
 CONSOLE_POLICY = (f"{_COMMON_POLICY}; script-src 'self'; style-src 'self' 'unsafe-inline'; "
                   "img-src 'self' data:; frame-ancestors 'none'")
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
+_HARDENING = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
+PAGE_HEADERS = {**_HARDENING, "Content-Security-Policy": PAGE_POLICY, "X-Frame-Options": "SAMEORIGIN"}
+CONSOLE_HEADERS = {**_HARDENING, "Content-Security-Policy": CONSOLE_POLICY, "X-Frame-Options": "DENY"}
 
 
 def security_headers(path: str) -> dict[str, str]:
     """The hardening headers of a response to ``path``."""
-    console = path == "/console" or path.startswith("/console/")
-    return {**SECURITY_HEADERS, "Content-Security-Policy": CONSOLE_POLICY if console else PAGE_POLICY,
-            "X-Frame-Options": "DENY" if console else "SAMEORIGIN"}
+    return CONSOLE_HEADERS if path == "/console" or path.startswith("/console/") else PAGE_HEADERS
 
 UNAVAILABLE = "Xin lỗi anh/chị, trợ lý đang khởi động lại. Anh/chị vui lòng thử lại sau ít phút."
 
