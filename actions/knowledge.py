@@ -71,8 +71,13 @@ class KnowledgeState:
 
     @cached_property
     def vocabulary(self) -> frozenset[str]:
-        """Every folded word the loaded guides use (computed once per loaded state)."""
-        return frozenset(t for tokens in self._tokens.values() for t in tokens if "_" not in t)
+        """Every folded word the curated guides use (computed once per loaded state).
+
+        What tells a follow-up about the conversation's procedure ("bao lâu") from an aside
+        ("thời tiết thế nào"): 2,500 catalog records use nearly every word ("chi tiết", "tạm
+        thời"), so theirs would make no message foreign."""
+        return frozenset(t for code, tokens in self._tokens.items() if not self.guides[code].is_catalog
+                         for t in tokens if "_" not in t)
 
 
 class Knowledge:

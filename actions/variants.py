@@ -70,9 +70,26 @@ def family(title: str) -> str:
     return " ".join(folded.split())
 
 
+_TITLE_LEVELS = {"xa": "commune", "huyen": "commune", "tinh": "province", "trung uong": "ministry", "bo": "ministry"}
+_TITLE_LEVEL_WORD = re.compile(r"\bcap (xa|huyen|tinh|trung uong|bo)\b")
+
+
+def title_levels(title: str) -> tuple[str, ...]:
+    """The levels a title's closing "(thực hiện tại cấp …)" names, () when it names none.
+
+    When a catalog record's level field and its title disagree ("Cấp đổi thẻ bảo hiểm y tế
+    (thực hiện tại cấp trung ương)" filed as provincial), the title is what tells the
+    record from its siblings."""
+    phrase = _LEVEL_PHRASE.search(" ".join(search_text(title).split()))
+    if not phrase:
+        return ()
+    return tuple(dict.fromkeys(_TITLE_LEVELS[m] for m in _TITLE_LEVEL_WORD.findall(phrase.group(0))))
+
+
 def preference(title: str, levels: Sequence[str], *, level: str | None, foreign: bool) -> tuple[int, ...]:
     """How well a variant fits a message (lower is better)."""
     folded = search_text(title)
+    levels = title_levels(title) or tuple(levels)
     ranks = [LEVEL_RANK.get(v, 3) for v in levels] or [3]
     named_level = 0 if level is None or level in levels else 1
     return (named_level, int((FOREIGN_VARIANT in folded) != foreign), int(bool(BORDER_VARIANT.search(folded))),

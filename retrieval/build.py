@@ -9,11 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
 import random
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +36,7 @@ from retrieval.encoder import (
     training_pairs,
 )
 from retrieval.index import (
+    CURATED_DIR,
     MANIFEST,
     MODEL_DIR,
     GuideRef,
@@ -308,13 +311,44 @@ def build_index(options: BuildOptions, progress: Callable[[str], None] = logger.
     return build_from_guides(select_guides(options), options, progress)
 
 
+def _build_curated(guides: list[Guide], options: BuildOptions) -> dict[str, object]:
+    """The curated guides' own index (run in a process of its own, beside the whole one)."""
+    import torch  # noqa: PLC0415
+
+    torch.set_num_threads(1)  # the whole index trains on the other core
+    return build_from_guides(guides, options, progress=lambda _message: None)
+
+
 def build_from_guides(
     guides: list[Guide], options: BuildOptions, progress: Callable[[str], None] = logger.info
 ) -> dict[str, object]:
-    """Build every artefact for ``guides`` into ``options.out_dir``; returns the manifest."""
+    """Build every artefact for ``guides`` into ``options.out_dir``; returns the manifest.
+
+    With catalog entries among them, the curated guides alone are indexed too, into the
+    ``curated`` sub-folder and in a second process while the whole index is built: an encoder
+    and a calibration learnt on the curated guides alone know them better than those learnt
+    over 2,600 entries, and the search uses them to keep a clear curated answer first (see
+    :meth:`retrieval.index.SearchIndex.search`)."""
     started = time.perf_counter()
     if not guides:
         raise ValueError(f"no guides to index under {options.procedures_dir}")
+    sub_folder = options.out_dir / CURATED_DIR
+    if sub_folder.exists():
+        shutil.rmtree(sub_folder)
+    curated = [g for g in guides if not g.is_catalog]
+    if not curated or len(curated) == len(guides):
+        return _build_artefacts(guides, options, progress, started)
+    progress(f"indexing the {len(curated)} curated guides alone, in a second process")
+    with multiprocessing.get_context("spawn").Pool(1) as pool:  # leaving it stops the process
+        pending = pool.apply_async(_build_curated, (curated, replace(options, out_dir=sub_folder, catalog_dir=None)))
+        return _build_artefacts(guides, options, progress, started, pending.get)
+
+
+def _build_artefacts(
+    guides: list[Guide], options: BuildOptions, progress: Callable[[str], None], started: float,
+    curated_manifest: Callable[[], dict[str, object]] | None = None,
+) -> dict[str, object]:
+    """The artefacts of one index; ``curated_manifest`` waits for the curated guides' own."""
     progress(f"{len(guides)} guides to index")
     passages: list[Passage] = [p for i, g in enumerate(guides) for p in guide_passages(g, i)]
     offtopic = offtopic_texts(options.nlu_dir)
@@ -371,6 +405,8 @@ def build_from_guides(
                                     offtopic, noise=noise)
     manifest["calibration_pairs"] = pairs
     manifest["encoder_seconds"] = round(encoder_seconds, 2)
+    if curated_manifest is not None:
+        manifest[CURATED_DIR] = curated_manifest()
     manifest["build_seconds"] = round(time.perf_counter() - started, 2)
     save_index(out, guides, passages, vectors, faiss_index, calibration, manifest)
     progress(f"index written to {out} in {manifest['build_seconds']} s")

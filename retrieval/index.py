@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,14 @@ VECTORS = "vectors.npy"
 FAISS_INDEX = "faiss.index"
 MODEL_DIR = "model"
 CALIBRATION = "calibration.json"
+CURATED_DIR = "curated"  # with a catalog tier: the curated guides' own index
+
+# A clear answer from the curated guides' own index stays first over the whole index's
+# ranking when the whole index's ranker gives that guide at least CURATED_FLOOR and within
+# CURATED_GAP of its own first (a catalog entry it clearly prefers still wins).
+CURATED_LEAD = 0.5
+CURATED_FLOOR = 0.1
+CURATED_GAP = 0.3
 
 NAME_KINDS = ("title", "alias")
 # How many nearest passages FAISS returns per query, and lexical candidates per query.
@@ -103,8 +111,10 @@ class SearchIndex:
         form: InputForm,
         calibration: Fusion,
         manifest: dict[str, object],
+        curated: SearchIndex | None = None,
     ) -> None:
         self.guides = guides
+        self.curated = curated
         self.passages = passages
         self.vectors = vectors
         self.faiss_index = faiss_index
@@ -142,7 +152,9 @@ class SearchIndex:
         model_ref = str(manifest["model"])
         model = load_encoder(str(folder / MODEL_DIR) if model_ref == MODEL_DIR else model_ref)
         calibration = Fusion.from_json(json.loads((folder / CALIBRATION).read_text("utf-8")))
-        return cls(guides, passages, vectors, faiss_index, model, manifest["input_form"], calibration, manifest)  # type: ignore[arg-type]
+        curated = cls.load(folder / CURATED_DIR) if (folder / CURATED_DIR / MANIFEST).exists() else None
+        return cls(guides, passages, vectors, faiss_index, model, manifest["input_form"], calibration, manifest,  # type: ignore[arg-type]
+                   curated)
 
     # -- searching ---------------------------------------------------------------------
     def encode_query(self, query: str) -> np.ndarray:
@@ -211,12 +223,36 @@ class SearchIndex:
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
         """Guides in the ranker's order, except that the confidence picks the first among
-        guides of one tier; each score is the confidence, capped at the hits' before it."""
+        guides of one tier; each score is the confidence, capped at the hits' before it.
+
+        With a curated index beside (a catalog tier), a guide that index is sure of
+        (:data:`CURATED_LEAD`) comes first with that index's score, unless the whole
+        index's ranker clearly prefers something else; the rest follow the whole index."""
         if not query.strip() or not self.guides:
             return []
-        rows = self.candidate_features(query, k)
+        lead = self._curated_lead(query, k)
+        rows = self.candidate_features(query, k, () if lead is None else (self.by_code[lead.code],))
         if not rows:
             return []
+        hits = self._ranked(rows, k)
+        if lead is None or (hits[0].code != lead.code and not self._ranker_allows(rows, lead.code)):
+            return hits
+        return [lead, *(replace(h, score=min(h.score, lead.score)) for h in hits if h.code != lead.code)][:k]
+
+    def _curated_lead(self, query: str, k: int) -> Hit | None:
+        if self.curated is None:
+            return None
+        hits = self.curated.search(query, k)
+        if not hits or hits[0].score < CURATED_LEAD or hits[0].code not in self.by_code:
+            return None
+        return hits[0]
+
+    def _ranker_allows(self, rows: dict[int, np.ndarray], code: str) -> bool:
+        rank = {g: self.calibration.ranker.score(x) for g, x in rows.items()}
+        own = rank.get(self.by_code[code], 0.0)
+        return own >= CURATED_FLOOR and max(rank.values()) - own < CURATED_GAP
+
+    def _ranked(self, rows: dict[int, np.ndarray], k: int) -> list[Hit]:
         confidence = {g: self.calibration.confidence.score(x) for g, x in rows.items()}
         rank = {g: self.calibration.ranker.score(x) for g, x in rows.items()}
         order = sorted(rows, key=lambda g: (-rank[g], -rows[g][0]))

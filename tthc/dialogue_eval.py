@@ -5,6 +5,7 @@ A file is a YAML list of conversations::
 
     - id: birth-followups
       nfd: false            # optional: send every turn in Unicode NFD
+      catalog: false        # optional: about a procedure only the catalog tier answers
       turns:
         - say: "con mình mới sinh, làm giấy khai sinh cần mang gì"
           expect: {outcome: answer, codes: ["1.001193"], aspect: documents}
@@ -88,6 +89,8 @@ class Conversation(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(min_length=1)
     nfd: bool = False
+    # about a procedure without a curated guide: answered only by a bot with the catalog tier
+    catalog: bool = False
     turns: list[Turn] = Field(min_length=1)
 
 

@@ -34,12 +34,11 @@ class Settings(BaseSettings):
     index_dir: Path = REPO_ROOT / "build" / "index"
     include_drafts: bool = False
     catalog_dir: Path | None = Field(
-        default=None,
+        default=SHARED_CATALOG if SHARED_CATALOG.is_dir() else None,
         description=(
-            "The national catalog (JSON records, e.g. ../shared/data/national-procedures): every "
-            "procedure without a curated guide is then indexed and answered as a catalog entry. "
-            "Empty (the default for now): the curated guides alone — the fused ranker is not yet "
-            "as good as the curated-only one over the whole catalog (see the README)."
+            "The national catalog (JSON records): every procedure without a curated guide is "
+            "indexed and answered as a catalog entry. Default: ../shared/data/national-procedures "
+            "beside the checkout when it is there; empty (CATALOG_DIR=): the curated guides alone."
         ),
     )
     embedding_model: str | None = Field(

@@ -38,6 +38,7 @@ from tests.retrieval.conftest import (
     small_options,
 )
 from tthc.settings import Settings, get_settings
+from tthc_text import search_text
 
 SENDER = "citizen-1"
 CHANNEL = "telegram"
@@ -494,3 +495,10 @@ def test_an_answer_from_the_catalog_says_so_and_offers_a_clerk(tmp_path: Path, u
     # a curated guide's answer has no such note
     messages, _ = respond(make_tracker("làm giấy khai sinh cần gì", "ask_documents"))
     assert "utter_catalog_note" not in [m["response"] for m in messages]
+    # the words that tell an aside from a follow-up are the curated guides' (the catalog's
+    # records use nearly every word)
+    catalog_words = {w for g in state.guides.values() if g.is_catalog for w in search_text(g.title).split()}
+    curated_words = set().union(*(state._tokens[c] for c, g in state.guides.items() if not g.is_catalog))
+    only_catalog = catalog_words - curated_words
+    assert only_catalog and not only_catalog & state.vocabulary
+    assert {w for w in curated_words if "_" not in w} <= state.vocabulary

@@ -71,3 +71,16 @@ def test_the_variant_without_a_border_area_is_the_ordinary_one() -> None:
     border = Hit("2", "b", "Cấp giấy phép X khu vực biên giới", 0.7, 0.7, 0.0, 0.5)
     ranked = by_variant([border, plain], {"1": ("commune",), "2": ("commune",)}, level=None, foreign=False)
     assert ranked[0].code == "1"
+
+
+def test_the_level_a_title_names_outranks_the_records_level_field() -> None:
+    from actions.variants import by_variant, title_levels  # noqa: PLC0415
+
+    # the catalog files this central record as provincial; its title says which it is
+    central = Hit("1.001321", "a", "Cấp đổi thẻ bảo hiểm y tế (thực hiện tại cấp trung ương)", 0.8, 0.8, 0.0, 0.5)
+    provincial = Hit("1.002438", "b", "Cấp đổi thẻ bảo hiểm y tế (thực hiện tại cấp tỉnh)", 0.7, 0.7, 0.0, 0.5)
+    levels = {"1.001321": ("province",), "1.002438": ("province",)}
+    assert title_levels(central.title) == ("ministry",) and title_levels("Đăng ký giám hộ") == ()
+    assert title_levels("Cấp X (cấp tỉnh, cấp xã)") == ("province", "commune")
+    assert by_variant([central, provincial], levels, level=None, foreign=False)[0].code == "1.002438"
+    assert by_variant([central, provincial], levels, level="ministry", foreign=False)[0].code == "1.001321"

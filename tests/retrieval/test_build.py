@@ -25,7 +25,7 @@ from retrieval.build import (
     select_guides,
     short_title,
 )
-from retrieval.index import MANIFEST, SearchIndex
+from retrieval.index import CURATED_DIR, MANIFEST, SearchIndex
 from retrieval.noise import load_noise
 from retrieval.passages import guide_document
 from tests.retrieval.conftest import KET_HON, KHAI_SINH, SmallIndex, copy_guides, small_options
@@ -315,6 +315,7 @@ def test_an_index_of_both_tiers(tmp_path: Path) -> None:
     assert index.search("cấp đổi thẻ căn cước", k=1)[0].code == "1.900002"  # by its official title
     _formal_questions_teach_the_ranker(index, options)
     _catalog_fields_teach_the_encoder(options)
+    _the_curated_index_keeps_its_clear_answer_first(index, manifest)
     _the_ranker_decides_the_tier_of_the_first_hit(index)
     # a catalog record that changes makes the index stale; without a catalog there is no entry file
     assert not is_stale(options)
@@ -326,6 +327,10 @@ def test_an_index_of_both_tiers(tmp_path: Path) -> None:
     curated_only = small_options(procedures, tmp_path / "curated")
     build_index(curated_only, progress=lambda _m: None)
     assert (tmp_path / "curated" / ENTRIES).read_text(encoding="utf-8") == ""
+    assert SearchIndex.load(tmp_path / "curated").curated is None
+    # rebuilt without the catalog, the folder keeps no curated index of an older build
+    build_index(dataclasses.replace(curated_only, out_dir=tmp_path / "index"), progress=lambda _m: None)
+    assert not (tmp_path / "index" / CURATED_DIR).exists() and SearchIndex.load(tmp_path / "index").curated is None
     assert load_entries(tmp_path / "nowhere") == []
 
 
@@ -345,8 +350,43 @@ def test_index_build_tier_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert Settings(_env_file=None, catalog_dir="").catalog_dir is None  # type: ignore[call-arg]
 
 
+def _the_curated_index_keeps_its_clear_answer_first(index: SearchIndex, manifest: dict[str, object]) -> None:
+    from retrieval.calibrate import FEATURES, Calibration, Fusion  # noqa: PLC0415
+
+    curated = index.curated
+    assert curated is not None and manifest[CURATED_DIR]["catalog_entries"] == 0  # type: ignore[index]
+    assert {g.code for g in curated.guides} == {g.code for g in index.guides if g.tier == "curated"}
+    saved = index.calibration, curated.calibration
+    catalog_first = Calibration(tuple(10.0 if f == "catalog_bm25" else 0.0 for f in FEATURES), -5.0)
+    query = "cấp đổi thẻ căn cước cho tổ chức tài chính"
+    try:
+        # the whole index's ranker clearly prefers a catalog entry: it stays first
+        index.calibration = Fusion(saved[0].confidence, catalog_first)
+        curated.calibration = Fusion(Calibration((0.0,) * len(FEATURES), 5.0), Calibration((0.0,) * len(FEATURES), 5.0))
+        whole = index.search(query, k=5)
+        assert whole[0].tier == "catalog"
+        # ... a ranker that cannot tell them apart: the guide the curated index is sure of comes
+        # first with that index's score, the rest follow the whole index, never above it
+        index.calibration = Fusion(saved[0].confidence, Calibration((0.0,) * len(FEATURES), 0.0))
+        lead = curated.search(query, k=1)[0]
+        hits = index.search(query, k=5)
+        assert (hits[0].code, hits[0].tier, hits[0].score) == (lead.code, "curated", lead.score)
+        assert len({h.code for h in hits}) == len(hits) == 5
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+        # a curated index that is not sure leads nothing: the whole index's own ranking
+        curated.calibration = Fusion(Calibration((0.0,) * len(FEATURES), -5.0), Calibration((0.0,) * len(FEATURES), -5.0))
+        unsure = index.search(query, k=5)
+        index.curated = None
+        assert unsure == index.search(query, k=5) != hits
+    finally:
+        index.calibration, curated.calibration = saved
+        index.curated = curated
+
+
 def _the_ranker_decides_the_tier_of_the_first_hit(index: SearchIndex) -> None:
     from retrieval.calibrate import FEATURES, Calibration, Fusion  # noqa: PLC0415
+
+    index.curated = None  # the whole index's own ranking
 
     def only(feature: str) -> Calibration:
         return Calibration(tuple(10.0 if f == feature else 0.0 for f in FEATURES), -5.0)

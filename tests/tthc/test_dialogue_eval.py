@@ -20,6 +20,11 @@ def test_the_repositorys_dialogue_sets_are_valid_and_large_enough() -> None:
     main = load_conversations(REPO / "bot" / "tests" / "dialogues.yml")
     assert len(main) >= 150 and sum(len(c.turns) for c in main) >= 400
     assert sum(c.nfd for c in main) >= 5
+    # the conversations about procedures without a curated guide are marked and expect an answer
+    about_catalog = [c for c in main if c.catalog]
+    assert len(about_catalog) >= 8 and all(c.id.startswith("catalog-") for c in about_catalog)
+    assert all("answer" in t.expect.outcome and t.expect.codes for c in about_catalog for t in c.turns)
+    assert not any(c.catalog for c in main if not c.id.startswith("catalog-"))
 
 
 def test_a_file_is_validated_with_the_conversation_and_field(tmp_path: Path) -> None:
