@@ -71,6 +71,9 @@ class RasaSettings(BaseSettings):
     zalo_refresh_token: Optional[str] = None  # noqa: UP007
     zalo_api_base: str = "https://openapi.zalo.me"
     zalo_oauth_base: str = "https://oauth.zaloapp.com"
+    # A signed event older than this (seconds, by its own timestamp) is a replay, refused;
+    # 0: no freshness check. Zalo delivers within seconds and retries for a few minutes.
+    zalo_event_max_age: float = Field(default=900.0, ge=0)
 
     # --- Telegram (enabled when a bot token is set) ---
     telegram_token: Optional[str] = None  # noqa: UP007

@@ -55,6 +55,21 @@ def signature(app_id: str, body: bytes, timestamp: str, secret: str) -> str:
     return hashlib.sha256(app_id.encode() + body + timestamp.encode() + secret.encode()).hexdigest()
 
 
+# A signed event dated more than this ahead of our clock is refused too (clocks drift a little).
+FUTURE_SKEW_SECONDS = 60.0
+
+
+def event_is_fresh(timestamp: str, max_age: float, now: float) -> bool:
+    """Whether a signed event's timestamp (milliseconds since the epoch, as Zalo sends it) is
+    within ``max_age`` seconds before ``now`` and not clearly ahead of it (``max_age`` 0: any
+    readable timestamp). A captured event sent again later is refused even after its id has
+    left the de-duplication table."""
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 16:
+        return False
+    age = now - int(timestamp) / 1000.0
+    return age >= -FUTURE_SKEW_SECONDS and (max_age == 0 or age <= max_age)
+
+
 def signature_is_valid(header: str | None, app_id: str, body: bytes, timestamp: str, secret: str) -> bool:
     if not header:
         return False
@@ -244,6 +259,10 @@ class ZaloInput(PushInput):
                                       settings.zalo_oa_secret_key or ""):
                 logger.warning("Zalo event with a bad signature refused")
                 return response.json({"error": "invalid signature"}, status=401)
+            if not event_is_fresh(timestamp, settings.zalo_event_max_age, time.time()):
+                logger.warning("Zalo event dated %r refused: not within %ss of now", timestamp[:20],
+                               settings.zalo_event_max_age)
+                return response.json({"error": "the event's timestamp is too old or not a time"}, status=403)
             event = data.get("event_name")
             sender = data.get("sender") if isinstance(data.get("sender"), dict) else {}
             sender_id = sender.get("id") if sender else None

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -60,6 +60,14 @@ class Forbidden(Exception):
     pass
 
 
+MAX_SENDER = 512  # above any channel's limit (128): a look-up of any stored sender id
+
+
+def conversation_url(sender_id: str) -> str:
+    """The console page of a conversation, for any sender id ("a/b", "..", "#1")."""
+    return "/console/conversation?sender=" + quote(sender_id, safe="")
+
+
 def session_secret(settings: Settings) -> str:
     """The configured key, or one generated once and kept in build/ (never in the repo)."""
     return local_key(REPO_ROOT / "build", "console-secret", settings.console_secret_key)
@@ -75,6 +83,7 @@ def create_console(settings: Settings | None = None) -> FastAPI:
                        https_only=settings.console_https_only, path="/console")
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters["mask"] = mask_personal_data
+    templates.env.filters["conversation_url"] = conversation_url
     templates.env.filters["when"] = lambda v: v.astimezone().strftime("%d/%m/%Y %H:%M") if v else ""
 
     # --- sessions, roles, CSRF ---------------------------------------------------------
@@ -245,8 +254,10 @@ def create_console(settings: Settings | None = None) -> FastAPI:
                     intents=curation.INTENTS, channels=("web", "zalo", "telegram", "rest"),
                     threshold=LOW_CONFIDENCE)
 
-    @app.get("/conversations/{sender_id}", response_class=HTMLResponse)
-    async def transcript(request: Request, sender_id: str, user: StaffUser = Depends(current_user)) -> Response:
+    # A conversation is addressed by its sender id in the query (``/console/conversation?sender=…``):
+    # any id opens, even one with "/" or one that is ".." (which a path would lose to URL
+    # normalisation). The older path form still opens ids without those.
+    async def transcript(request: Request, sender_id: str, user: StaffUser) -> Response:
         conversation = load_conversations(engine, sender_id=sender_id).get(sender_id)
         if conversation is None:
             raise HTTPException(404, "Không có cuộc trò chuyện này.")
@@ -257,10 +268,17 @@ def create_console(settings: Settings | None = None) -> FastAPI:
                     staff_replies=staff, intents=curation.INTENTS, threshold=LOW_CONFIDENCE,
                     titles=_titles(settings))
 
-    @app.post("/conversations/{sender_id}/annotate")
-    async def annotate(request: Request, sender_id: str, text: str = Form(...), intent: str = Form(...),
-                       predicted: str = Form(""), procedure_code: str = Form(""), csrf: str = Form(""),
-                       user: StaffUser = Depends(current_user)) -> Response:
+    @app.get("/conversation", response_class=HTMLResponse)
+    async def transcript_page(request: Request, sender: str = Query(..., min_length=1, max_length=MAX_SENDER),
+                              user: StaffUser = Depends(current_user)) -> Response:
+        return await transcript(request, sender, user)
+
+    @app.get("/conversations/{sender_id}", response_class=HTMLResponse)
+    async def transcript_by_path(request: Request, sender_id: str, user: StaffUser = Depends(current_user)) -> Response:
+        return await transcript(request, sender_id, user)
+
+    async def annotate(request: Request, sender_id: str, user: StaffUser, *, text: str, intent: str,
+                       predicted: str, procedure_code: str, csrf: str) -> Response:
         check_csrf(request, csrf)
         with session_scope(engine) as session:
             try:
@@ -268,7 +286,22 @@ def create_console(settings: Settings | None = None) -> FastAPI:
                                   predicted_intent=predicted, intent=intent, procedure_code=procedure_code.strip())
             except curation.CurationError as error:
                 raise HTTPException(400, str(error)) from error
-        return RedirectResponse(f"/console/conversations/{quote(sender_id)}?annotated=1", status_code=303)
+        return RedirectResponse(f"{conversation_url(sender_id)}&annotated=1", status_code=303)
+
+    @app.post("/conversation/annotate")
+    async def annotate_form(request: Request, sender: str = Form(..., min_length=1, max_length=MAX_SENDER),
+                            text: str = Form(...), intent: str = Form(...), predicted: str = Form(""),
+                            procedure_code: str = Form(""), csrf: str = Form(""),
+                            user: StaffUser = Depends(current_user)) -> Response:
+        return await annotate(request, sender, user, text=text, intent=intent, predicted=predicted,
+                              procedure_code=procedure_code, csrf=csrf)
+
+    @app.post("/conversations/{sender_id}/annotate")
+    async def annotate_by_path(request: Request, sender_id: str, text: str = Form(...), intent: str = Form(...),
+                               predicted: str = Form(""), procedure_code: str = Form(""), csrf: str = Form(""),
+                               user: StaffUser = Depends(current_user)) -> Response:
+        return await annotate(request, sender_id, user, text=text, intent=intent, predicted=predicted,
+                              procedure_code=procedure_code, csrf=csrf)
 
     # --- exports (admin) ---------------------------------------------------------------
     @app.get("/export.{fmt}")

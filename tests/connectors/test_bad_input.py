@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +59,11 @@ def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     get_settings.cache_clear()
 
 
+def now_ms() -> str:
+    """A Zalo timestamp for now (events older than ZALO_EVENT_MAX_AGE are refused)."""
+    return str(int(time.time() * 1000))
+
+
 def zalo_signed(body: bytes, timestamp: str) -> dict[str, str]:
     mac = hashlib.sha256(b"app" + body + timestamp.encode() + OA_SECRET.encode()).hexdigest()
     return {"X-ZEvent-Signature": f"mac={mac}", "content-type": "application/json"}
@@ -91,14 +97,15 @@ def test_rest_and_web_answer_every_text_with_a_4xx_or_a_reply(channel: type, nam
 @pytest.mark.parametrize("name", sorted(TEXTS))
 def test_zalo_accepts_every_signed_text_and_never_fails(name: str) -> None:
     recorder = Recorder()
-    body = json.dumps({"app_id": "app", "event_name": "user_send_text", "timestamp": "1", "sender": {"id": "u"},
+    stamp = now_ms()
+    body = json.dumps({"app_id": "app", "event_name": "user_send_text", "timestamp": stamp, "sender": {"id": "u"},
                        "recipient": {"id": "oa"}, "message": {"msg_id": name, "text": TEXTS[name]}},
                       ensure_ascii=False).encode()
 
     async def scenario() -> httpx.Response:
         channel = ZaloInput()
         async with serve(channel, recorder) as client:
-            answer = await client.post("/webhooks/zalo/webhook", content=body, headers=zalo_signed(body, "1"))
+            answer = await client.post("/webhooks/zalo/webhook", content=body, headers=zalo_signed(body, stamp))
             assert channel.conversations is not None
             assert await channel.conversations.drain() == []
             return answer
@@ -123,10 +130,13 @@ def test_zalo_accepts_every_signed_text_and_never_fails(name: str) -> None:
     b"\xff\xfe\x00",
 ])
 def test_zalo_malformed_signed_bodies_get_4xx_or_200_never_5xx(body: bytes) -> None:
+    stamp = now_ms()
+    body = body.replace(b'"timestamp": "1"', b'"timestamp": "%s"' % stamp.encode())
+
     async def scenario() -> httpx.Response:
         channel = ZaloInput()
         async with serve(channel, Recorder()) as client:
-            answer = await client.post("/webhooks/zalo/webhook", content=body, headers=zalo_signed(body, "1"))
+            answer = await client.post("/webhooks/zalo/webhook", content=body, headers=zalo_signed(body, stamp))
             if channel.conversations is not None:
                 assert await channel.conversations.drain() == []  # nothing failed in the background
             return answer
@@ -150,7 +160,7 @@ zalo_events = st.fixed_dictionaries({
     "app_id": st.just("app"),
     "event_name": st.sampled_from(["user_send_text", "user_send_sticker", "follow", "user_seen_message", "x"])
     | st.text(max_size=10),
-    "timestamp": st.just("1"),
+    "timestamp": st.just("now"),  # replaced by the time of sending
     "sender": st.fixed_dictionaries({"id": st.text(min_size=1, max_size=20) | st.integers()}) | json_values,
     "message": st.fixed_dictionaries({"msg_id": st.text(max_size=10), "text": st.text(max_size=300)}) | json_values,
 })
@@ -174,9 +184,10 @@ def test_fuzz_zalo_webhook_never_answers_5xx(events: list[dict[str, Any]]) -> No
         async with serve(channel, Recorder()) as client:
             codes = []
             for event in events:
-                body = json.dumps(event).encode()
+                stamp = now_ms()
+                body = json.dumps({**event, "timestamp": stamp}).encode()
                 codes.append((await client.post("/webhooks/zalo/webhook", content=body,
-                                                 headers=zalo_signed(body, "1"))).status_code)
+                                                 headers=zalo_signed(body, stamp))).status_code)
             if channel.conversations is not None:
                 assert await channel.conversations.drain() == []  # nothing failed in the background
             return codes
@@ -213,9 +224,10 @@ def test_a_lone_surrogate_is_replaced_on_every_channel_and_the_message_kept(chan
         body = json.dumps({"sender": "s\udc00", "message": LONE, "metadata": {"k\ud800": ["v\udbff"]}}).encode()
         headers = {"content-type": "application/json"}
     elif channel == "zalo":
-        body = json.dumps({"app_id": "app", "event_name": "user_send_text", "timestamp": "1", "sender": {"id": "u"},
+        stamp = now_ms()
+        body = json.dumps({"app_id": "app", "event_name": "user_send_text", "timestamp": stamp, "sender": {"id": "u"},
                            "recipient": {"id": "oa"}, "message": {"msg_id": "m1", "text": LONE}}).encode()
-        headers = zalo_signed(body, "1")
+        headers = zalo_signed(body, stamp)
     else:
         body = json.dumps({"update_id": 7, "message": {"message_id": 3, "date": 1, "text": LONE,
                                                       "chat": {"id": 42, "type": "private"},
@@ -291,9 +303,10 @@ def test_a_body_over_64_kib_is_refused_on_every_channel(channel: str) -> None:
         body = json.dumps({"sender": "s", "message": "xin chào", "metadata": {"pad": padding}}).encode()
         headers = {"content-type": "application/json"}
     elif channel == "zalo":
-        body = json.dumps({"app_id": "app", "event_name": "user_send_text", "timestamp": "1", "sender": {"id": "u"},
+        stamp = now_ms()
+        body = json.dumps({"app_id": "app", "event_name": "user_send_text", "timestamp": stamp, "sender": {"id": "u"},
                            "message": {"msg_id": "m9", "text": "xin chào"}, "pad": padding}).encode()
-        headers = zalo_signed(body, "1")
+        headers = zalo_signed(body, stamp)
     else:
         body = json.dumps({"update_id": 9, "pad": padding, "message": {
             "message_id": 3, "date": 1, "text": "xin chào", "chat": {"id": 42, "type": "private"}}}).encode()

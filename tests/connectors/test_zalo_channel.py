@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,6 +100,36 @@ def test_an_unsigned_or_wrongly_signed_event_gets_401_and_reaches_nobody(zalo: F
     answer = asyncio.run(scenario())
     assert answer.status_code == 401
     assert recorder.received == [] and zalo.sent == []
+
+
+@pytest.mark.parametrize("case", ["16 minutes old", "2 minutes ahead", "not a time", "within the window",
+                                  "old, with no window"])
+def test_a_signed_event_outside_the_freshness_window_is_refused_as_a_replay(
+        zalo: FakeZalo, monkeypatch: pytest.MonkeyPatch, case: str) -> None:
+    # a captured, correctly signed event sent again later (after its id left the de-duplication
+    # table) must not reach the bot
+    now_ms = int(time.time() * 1000)
+    stamp = {"16 minutes old": now_ms - 16 * 60_000, "2 minutes ahead": now_ms + 120_000, "not a time": "soon",
+             "within the window": now_ms - 10 * 60_000, "old, with no window": now_ms - 86_400_000}[case]
+    if case == "old, with no window":
+        monkeypatch.setenv("ZALO_EVENT_MAX_AGE", "0")
+        get_settings.cache_clear()
+    recorder = Recorder([{"text": "Dạ."}])
+    body = dict(zalo_event("user_send_text", "user-1", text="xin chào", msg_id=f"m-{case}"), timestamp=str(stamp))
+
+    async def scenario() -> httpx.Response:
+        async with serve(ZaloInput(), recorder) as client:
+            answer = await post_event(client, body)
+            if answer.status_code == 200:
+                assert await until(zalo, lambda: zalo.sent)
+            return answer
+
+    answer = asyncio.run(scenario())
+    if case in ("within the window", "old, with no window"):
+        assert answer.json() == {"status": "accepted"} and len(recorder.received) == 1
+    else:
+        assert answer.status_code == 403 and "timestamp" in answer.json()["error"]
+        assert recorder.received == [] and zalo.sent == []
 
 
 @pytest.mark.parametrize("raw", [b"", b"not json", b"[1, 2]", b"\xff\xfe"])

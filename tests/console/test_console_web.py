@@ -5,6 +5,7 @@ format, as the Rasa server writes them."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 import shutil
@@ -177,7 +178,7 @@ def test_conversations_are_filtered_and_personal_data_masked(site: tuple[TestCli
 
     def senders(**query: str) -> set[str]:
         page = client.get("/console/conversations", params=query).text
-        return set(re.findall(r'/console/conversations/(citizen-[a-z])"', page))
+        return set(re.findall(r'/console/conversation\?sender=(citizen-[a-z])"', page))
 
     assert senders() == {"citizen-a", "citizen-b", "citizen-c"}
     assert senders(channel="zalo") == {"citizen-b"}
@@ -206,6 +207,26 @@ def test_a_transcript_shows_intent_confidence_and_procedure_safely(site: tuple[T
     assert "<script>alert(1)</script>" not in unsafe
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in unsafe
     assert "chưa hiểu" in unsafe
+
+
+@pytest.mark.parametrize("sender", ["a/b", "..", ".", "../../admin", "x?y#z&w", "chị Hà 1"])
+def test_a_conversation_of_any_sender_id_opens_and_is_annotated(
+        site: tuple[TestClient, Events, Settings], sender: str) -> None:
+    client, events, _ = site
+    events.user(sender, f"lam giay khai sinh can gi ({sender})", "ask_documents", 0.4)
+    login(client, "canbo", CLERK_PASSWORD)
+    listing = client.get("/console/conversations").text
+    (link,) = [html.unescape(h) for h in re.findall(r'href="(/console/conversation\?sender=[^"]*)"', listing)]
+    page = client.get(link)  # the link the list gives, as a browser follows it
+    assert page.status_code == 200 and f"({html.escape(sender)})" in page.text
+    token = csrf_of(page.text)
+    answer = client.post("/console/conversation/annotate", data={
+        "csrf": token, "sender": sender, "text": "lam giay khai sinh can gi", "predicted": "ask_documents",
+        "intent": "ask_procedure", "procedure_code": "1.001193"}, follow_redirects=False)
+    assert answer.status_code == 303
+    assert client.get(answer.headers["location"]).status_code == 200
+    assert "lam giay khai sinh can gi" in client.get("/console/curation").text
+    assert client.get("/console/conversation", params={"sender": sender + "-other"}).status_code == 404
 
 
 def test_a_misunderstood_message_is_annotated_reviewed_and_exported(site: tuple[TestClient, Events, Settings]) -> None:
