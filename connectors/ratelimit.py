@@ -11,63 +11,12 @@ natural choice, but its releases need ``packaging>=21`` and Rasa 3.6 pins
 from __future__ import annotations
 
 import logging
-import threading
-import time
-import unicodedata
 import uuid
-from collections import deque
-from typing import Any, Protocol
+from typing import Any
+
+from tthc_text.rate_limit import Limiter, RateLimiter, identity
 
 logger = logging.getLogger(__name__)
-
-
-def identity(sender: str) -> str:
-    """The key one sender is counted under, whatever way the id was written: compatibility
-    forms folded (full-width ``ＡＢ`` is ``ab``), case folded, invisible format characters
-    (zero-width spaces and joiners, direction marks) and surrounding spaces dropped."""
-    folded = unicodedata.normalize("NFKC", sender).casefold()
-    return "".join(c for c in folded if unicodedata.category(c) != "Cf").strip()
-
-
-class Limiter(Protocol):
-    def wait_time(self, key: str) -> float:
-        """0 if ``key`` may send now (and counts it), else the seconds until it may."""
-
-
-class RateLimiter:
-    """Counts in this process's memory (one Rasa server)."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-        self._last_sweep: float | None = None
-
-    def wait_time(self, key: str, now: float | None = None) -> float:
-        """0 if ``key`` may send now (and counts it), else the seconds until it may."""
-        if self.limit <= 0:
-            return 0.0
-        now = time.monotonic() if now is None else now
-        key = identity(key)
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return max(0.001, hits[0] + self.window - now)
-            hits.append(now)
-            if self._last_sweep is None:
-                self._last_sweep = now
-            elif now - self._last_sweep > self.window:
-                self._sweep(now)
-            return 0.0
-
-    def _sweep(self, now: float) -> None:
-        """Forget senders who have been quiet for a whole window (bounded memory)."""
-        for key in [k for k, h in self._hits.items() if not h or h[-1] <= now - self.window]:
-            del self._hits[key]
-        self._last_sweep = now
 
 
 # One sorted set per sender (score: the time of each message), trimmed to the window and
@@ -113,8 +62,22 @@ class RedisRateLimiter:
         return max(0.001, wait) if wait > 0 else 0.0
 
 
+__all__ = ["Limiter", "RateLimiter", "RedisRateLimiter", "app_limiter", "identity", "make_limiter"]
+
+
 def make_limiter(channel: str, limit: int, window: float, redis_url: str | None) -> Limiter:
     """A channel's limiter for the settings: shared in Redis when the replicas have one."""
     if redis_url:
         return RedisRateLimiter(redis_url, limit, window, prefix=f"tthc:ratelimit:{channel}:")
     return RateLimiter(limit, window)
+
+
+def app_limiter(app: Any, space: str, limit: int, window: float, redis_url: str | None) -> Limiter:
+    """One limiter per counting space for a Rasa server's channels (kept on the Sanic app; in
+    Redis across replicas): the REST and web channels take client-chosen sender ids from one
+    space, so one sender is counted once on both."""
+    limiters: dict[tuple[str, int, float], Limiter] = app.ctx.__dict__.setdefault("tthc_limiters", {})
+    key = (space, limit, window)
+    if key not in limiters:
+        limiters[key] = make_limiter(space, limit, window, redis_url)
+    return limiters[key]

@@ -35,7 +35,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.messages import empty_message_text, parse_rest_body, too_fast_text, unavailable_text
-from connectors.ratelimit import Limiter, make_limiter
+from connectors.ratelimit import app_limiter
 from connectors.settings import get_settings
 from connectors.trace import trace_message, turn_record, wants_trace
 from connectors.tracker_store import watch_store
@@ -93,14 +93,24 @@ class PoliteRestInput(InputChannel):
     def name(cls) -> str:
         return "rest"
 
-    @property
-    def limiter(self) -> Limiter:
-        """This channel's per-sender rate limit (from the settings; in Redis if set)."""
-        if getattr(self, "_limiter", None) is None:
-            settings = get_settings()
-            self._limiter = make_limiter(self.name(), settings.rate_limit_messages,
-                                         settings.rate_limit_window, settings.redis_url)
-        return self._limiter
+    # Whether this channel counts the messages of each client address too (the web channel's
+    # come through the web front, which counts them itself).
+    limits_addresses = True
+
+    def wait_time(self, request: Request, sender: str) -> float:
+        """0 if the message may be handled now, else the seconds to wait: per client address
+        (behind the balancer, the one it forwards: SANIC_PROXIES_COUNT; local tools exempt),
+        then per sender, counted once for the REST and web channels (their clients choose
+        their ids from one space); in Redis across replicas when it is set."""
+        settings = get_settings()
+        address = request.remote_addr or request.ip or "unknown"
+        if self.limits_addresses and address not in settings.rate_limit_exempt_addresses:
+            wait = app_limiter(request.app, f"{self.name()}-address", settings.rate_limit_address_messages,
+                               settings.rate_limit_window, settings.redis_url).wait_time(address)
+            if wait:
+                return wait
+        return app_limiter(request.app, "client", settings.rate_limit_messages, settings.rate_limit_window,
+                           settings.redis_url).wait_time(sender)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         module = inspect.getmodule(self)
@@ -117,7 +127,7 @@ class PoliteRestInput(InputChannel):
                 return response.json({"error": parsed}, status=400)
             agent = getattr(request.app.ctx, "agent", None)
             domain = agent.domain if agent else None
-            wait = self.limiter.wait_time(parsed.sender)
+            wait = self.wait_time(request, parsed.sender)
             if wait:
                 logger.warning("rate limit: %s on %s must wait %.1fs", parsed.sender, self.name(), wait)
                 return response.json([{"recipient_id": parsed.sender, "text": too_fast_text(domain)}],

@@ -56,6 +56,12 @@ class RasaSettings(BaseSettings):
     # --- per-sender rate limit, on every channel (0 turns it off) ---
     rate_limit_messages: int = Field(20, description="Messages one sender may send per window.")
     rate_limit_window: float = Field(60.0, description="The window, in seconds.")
+    # ... and per client address on the REST channel (the web front counts the widget's),
+    # however many sender ids it makes up; an office's shared address needs room
+    rate_limit_address_messages: int = Field(120, description="Messages one address may send per window.")
+    # local tools (the dialogue evaluation, the benchmarks, a web front on this machine) are not
+    # counted per address; a client behind the balancer has its own (SANIC_PROXIES_COUNT)
+    rate_limit_exempt_addresses: List[str] = Field(["127.0.0.1", "::1"])  # noqa: UP006
 
     # --- delivery of replies on Zalo and Telegram (the outbox) ---
     delivery_poll_interval: float = Field(2.0, description="Seconds between outbox scans.")

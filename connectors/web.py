@@ -32,6 +32,8 @@ CHANNEL = "web"
 class WebInput(PoliteRestInput):
     """The widget's channel (always on)."""
 
+    limits_addresses = False  # the widget's messages come through the web front, which counts addresses
+
     @classmethod
     def name(cls) -> str:
         return CHANNEL

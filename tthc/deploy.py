@@ -112,7 +112,10 @@ def processes(topology: Topology, target: Target) -> list[Process]:
             if service == "rasa":
                 env = {"RASA_INTERFACE": bind, "RASA_PORT": str(port),
                        "ACTION_SERVER_URL": f"http://{balancer}:{topology.balancer.actions}/webhook",
-                       "TICKET_LOCK_LIFETIME": str(topology.lock_lifetime)}
+                       "TICKET_LOCK_LIFETIME": str(topology.lock_lifetime),
+                       # behind the balancer: the client's address is the last X-Forwarded-For
+                       # entry it adds (the per-address rate limit of the REST channel)
+                       "SANIC_PROXIES_COUNT": "1"}
             elif service == "actions":
                 env = {"ACTION_HOST": bind, "ACTION_PORT": str(port)}
             else:
@@ -169,6 +172,10 @@ def nginx_conf(topology: Topology, target: Target) -> str:
         f"        listen {topology.balancer.public};",
         "        location /webhooks/ {",
         "            proxy_pass http://rasa;",
+        "        }",
+        "        # the widget's channel is reached through the web front, which counts addresses",
+        "        location /webhooks/web/ {",
+        "            return 404;",
         "        }",
         "        location / {",
         "            proxy_pass http://web;",

@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     # Other sites whose pages embed the widget (it calls /api/* from there), e.g.
     # ["https://phuong.gov.vn"]; empty: only this web front's own pages ("*": any site).
     widget_allowed_origins: list[str] = []
+    # The widget's messages one client address may send per window (the Rasa server counts
+    # each sender id; an address making up ids is counted here). 0: no limit.
+    rate_limit_address_messages: int = Field(default=120, ge=0)
+    rate_limit_window: float = Field(default=60.0, gt=0)
+    # ... except these (a browser test, a tool on this machine; behind the balancer every
+    # client has its own address, see FORWARDED_ALLOW_IPS)
+    rate_limit_exempt_addresses: list[str] = ["127.0.0.1", "::1"]
 
     # Staff console (/console on the web front)
     console_secret_key: str | None = Field(

@@ -25,6 +25,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from console.web import create_console
 from tthc.settings import Settings, get_settings
 from tthc_text.json_body import parse_json
+from tthc_text.rate_limit import RateLimiter
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 64 * 1024
@@ -93,8 +94,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    # per client address (behind the balancer, the X-Forwarded-For it sets: FORWARDED_ALLOW_IPS)
+    addresses = RateLimiter(settings.rate_limit_address_messages, settings.rate_limit_window)
+
     @app.post("/api/chat")
     async def chat(request: Request) -> JSONResponse:
+        address = request.client.host if request.client else "unknown"
+        wait = 0.0 if address in settings.rate_limit_exempt_addresses else addresses.wait_time(address)
+        if wait:
+            return JSONResponse({"error": "too many messages from this address: wait and send again"},
+                                status_code=429, headers={"Retry-After": str(max(1, round(wait)))})
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             return JSONResponse({"error": f"the body must be at most {MAX_BODY_BYTES} bytes"}, status_code=400)

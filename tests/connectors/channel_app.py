@@ -49,9 +49,12 @@ def agent_with(**responses: str) -> Agent:
 
 
 @asynccontextmanager
-async def serve(channel: InputChannel, on_new_message: Any, agent: Agent | None = None) -> AsyncIterator[httpx.AsyncClient]:
+async def serve(channel: InputChannel, on_new_message: Any, agent: Agent | None = None,
+                also: tuple[InputChannel, ...] = ()) -> AsyncIterator[httpx.AsyncClient]:
+    """``channel`` (and the ``also`` channels, as one Rasa server has several) in a Sanic app."""
     app = Sanic(f"test_{channel.name()}_{uuid.uuid4().hex}")
-    app.blueprint(channel.blueprint(on_new_message), url_prefix=f"/webhooks/{channel.name()}")
+    for mounted in (channel, *also):
+        app.blueprint(mounted.blueprint(on_new_message), url_prefix=f"/webhooks/{mounted.name()}")
     if agent is not None:
         app.ctx.agent = agent
     app.asgi = True

@@ -14,6 +14,7 @@ from sanic import Sanic
 
 from connectors.ratelimit import RateLimiter, RedisRateLimiter, make_limiter
 from connectors.rest import PoliteRestInput
+from connectors.web import WebInput
 from connectors.settings import get_settings
 from connectors.store import shared_store
 from connectors.zalo import ZaloInput, signature
@@ -86,6 +87,39 @@ def test_the_rest_channel_answers_429_with_a_polite_text(settings_env: None) -> 
     assert int(answers[3].headers["retry-after"]) >= 1
     assert answers[3].json()[0]["text"] == "Anh/chị gửi nhanh quá, vui lòng chờ chút."
     assert recorder.texts == ["câu 0", "câu 1", "câu 2", "xin chào"]
+
+
+def test_one_address_making_up_sender_ids_is_limited_on_the_rest_channel(
+        settings_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RATE_LIMIT_MESSAGES", "100")
+    monkeypatch.setenv("RATE_LIMIT_ADDRESS_MESSAGES", "3")
+
+    async def scenario() -> list[int]:
+        async with serve(PoliteRestInput(), Recorder(), agent_with(utter_greet="Chào")) as client:  # from 127.0.0.1
+            return [(await client.post("/webhooks/rest/webhook", json={"sender": f"id-{i}", "message": "hi"}))
+                    .status_code for i in range(5)]
+
+    # a tool on this machine (the dialogue evaluation, a benchmark) is not counted per address
+    get_settings.cache_clear()
+    assert asyncio.run(scenario()) == [200] * 5
+    # ... any other address is, however many ids it makes up
+    monkeypatch.setenv("RATE_LIMIT_EXEMPT_ADDRESSES", "[]")
+    get_settings.cache_clear()
+    assert asyncio.run(scenario()) == [200, 200, 200, 429, 429]
+
+
+def test_one_sender_is_counted_once_on_the_rest_and_web_channels(settings_env: None) -> None:
+    recorder = Recorder()
+
+    async def scenario() -> list[int]:
+        async with serve(PoliteRestInput(), recorder, agent_with(utter_greet="Chào"), also=(WebInput(),)) as client:
+            codes = []
+            for channel in ("rest", "web", "rest", "web", "web"):
+                answer = await client.post(f"/webhooks/{channel}/webhook", json={"sender": "shared", "message": "hi"})
+                codes.append(answer.status_code)
+            return codes
+
+    assert asyncio.run(scenario()) == [200, 200, 200, 429, 429]  # the limit is 3, whatever the channel
 
 
 def test_on_zalo_a_flood_is_deferred_not_dropped(settings_env: None, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -176,6 +176,9 @@ def test_the_web_front_and_console_work_behind_the_balancer(stack: ScaleStack) -
     assert [e["data"].get("message_id") for e in events if e["type"] == "user"] == ["web-scale-1-a"]
     assert httpx.get(f"{stack.public_url}/console/login", timeout=10).status_code == 200
     assert httpx.get(f"{stack.public_url}/webhooks/rest/", timeout=10).json() == {"status": "ok"}
+    # the widget's channel only through the web front, which counts each client address
+    assert httpx.post(f"{stack.public_url}/webhooks/web/webhook", timeout=10,
+                      json={"sender": "web-scale-1", "message": "xin chào"}).status_code == 404
 
 
 def test_when_a_replica_is_killed_mid_run_the_other_carries_on(stack: ScaleStack) -> None:

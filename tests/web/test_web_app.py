@@ -235,3 +235,19 @@ def test_no_page_has_an_inline_script_or_event_handler() -> None:
         script = client.get("/console/console.js")
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
     assert "/console/api/badge" in script.text  # the console's own script, not an error page
+
+
+def test_one_address_is_limited_however_many_sender_ids_it_makes_up(rasa: FakeRasa) -> None:
+    settings = Settings(_env_file=None, rasa_url=rasa.url, rate_limit_address_messages=3)  # type: ignore[call-arg]
+    app = create_app(settings)
+    with TestClient(app, client=("203.0.113.7", 5000)) as client:
+        codes = [client.post("/api/chat", json={"sender": f"id-{i}", "message": "hi"}).status_code for i in range(5)]
+        refused = client.post("/api/chat", json={"sender": "new", "message": "hi"})
+    assert codes == [200, 200, 200, 429, 429]
+    assert int(refused.headers["retry-after"]) >= 1 and "error" in refused.json()
+    assert len(rasa.requests) == 3  # the refused ones never reached the bot
+    # another address has its own allowance; this machine's (a browser test, a tool) is not counted
+    with TestClient(app, client=("198.51.100.9", 5000)) as other:
+        assert other.post("/api/chat", json={"sender": "x", "message": "hi"}).status_code == 200
+    with TestClient(app, client=("127.0.0.1", 5000)) as local:
+        assert all(local.post("/api/chat", json={"sender": "x", "message": "hi"}).status_code == 200 for _ in range(5))
