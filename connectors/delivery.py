@@ -22,6 +22,13 @@ from connectors.store import ChannelStore, InboxEvent, OutboxMessage
 logger = logging.getLogger(__name__)
 
 
+
+def report_failed(channel: str, key: str, sender: str, attempts: int) -> None:
+    """An incoming event that failed every attempt: no longer retried, kept for the staff
+    (the console's admin page lists it)."""
+    logger.error("%s event %s from %s failed %d times: marked failed, not retried", channel, key, sender, attempts)
+
+
 class DeliveryError(Exception):
     """A send that failed; ``permanent`` when retrying cannot help."""
 
@@ -57,6 +64,8 @@ class DeliveryWorker:
     lease: float = 60.0
     # an inbox event still unprocessed this long after it was accepted is processed again
     inbox_lease: float = 120.0
+    # ... unless it failed this many times: then it is marked failed (INBOX_MAX_ATTEMPTS)
+    inbox_max_attempts: int = 5
 
     def __post_init__(self) -> None:
         self.senders: dict[str, Sender] = {}
@@ -146,8 +155,11 @@ class DeliveryWorker:
                 try:
                     await handler(event)
                     handled += 1
-                except Exception:  # noqa: BLE001
+                except Exception as error:  # noqa: BLE001 - counted: an event that always fails stops
                     logger.exception("re-processing %s event %s failed", channel, event.key)
+                    if await asyncio.to_thread(self.store.record_failure, channel, event.key, repr(error),
+                                               self.inbox_max_attempts):
+                        report_failed(channel, event.key, event.sender, self.inbox_max_attempts)
         return handled
 
 
@@ -157,6 +169,7 @@ def worker_for(app: Any, store: ChannelStore, settings: Any) -> DeliveryWorker:
     if worker is None:
         worker = DeliveryWorker(store, poll_interval=settings.delivery_poll_interval,
                                 backoff_base=settings.delivery_backoff_base,
-                                max_backoff=settings.delivery_max_backoff)
+                                max_backoff=settings.delivery_max_backoff,
+                                inbox_max_attempts=settings.inbox_max_attempts)
         app.ctx.delivery_worker = worker
     return worker

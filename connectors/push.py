@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
-from connectors.delivery import DeliveryWorker, worker_for
+from connectors.delivery import DeliveryWorker, report_failed, worker_for
 from connectors.formats import Renderer, queue_messages
 from connectors.messages import too_fast_text, unavailable_text
 from connectors.ratelimit import make_limiter
@@ -29,6 +29,7 @@ from connectors.tracker_store import watch_store
 logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
 
 
 class PushConversations:
@@ -106,16 +107,21 @@ class PushConversations:
         health = watch_store()
         task = asyncio.ensure_future(on_new_message(message))
         failed = False
+        error: BaseException | None = None
         try:
             await asyncio.wait_for(asyncio.shield(task), timeout=get_settings().reply_timeout * 3)
         except asyncio.TimeoutError:
             logger.error("%s: no reply for %s in time", self.channel, sender)
-        except Exception:  # noqa: BLE001 - e.g. the conversation store is down: not saved
+        except Exception as raised:  # noqa: BLE001 - e.g. the conversation store is down: not saved
             logger.exception("%s: failed to handle a message from %s", self.channel, sender)
-            failed = True
+            failed, error = True, raised
         if health.failed:
             logger.error("%s: the conversation store failed for %s: %s", self.channel, sender, health.error)
-            failed = True
+            failed, error = True, None  # the store was down: worth trying again, however often
+        if error is not None and await asyncio.to_thread(
+                self.store.record_failure, self.channel, event_key, repr(error), settings.inbox_max_attempts):
+            report_failed(self.channel, event_key, sender, settings.inbox_max_attempts)
+            return
         if failed:  # not saved: the event stays unprocessed and is processed again later
             if attempt == 0:  # tell the citizen once; the event stays unprocessed and is retried
                 try:

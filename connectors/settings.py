@@ -44,6 +44,9 @@ class RasaSettings(BaseSettings):
     rasa_api_token: Optional[str] = None  # noqa: UP007
     # How long the polite REST channel waits for the bot before apologising (seconds).
     reply_timeout: float = 20.0
+    # times an incoming Zalo/Telegram event may fail (raise while handled; a conversation store
+    # that is down does not count) before it is marked failed and shown to the admins
+    inbox_max_attempts: int = Field(5, ge=1)
 
     # --- several Rasa replicas (see deploy/) ---
     # Redis shared by the replicas: Rasa's lock store (one message of a conversation at a

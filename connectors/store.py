@@ -34,11 +34,14 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
+    func,
+    inspect,
+    select,
     text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 metadata = MetaData()
 
@@ -49,12 +52,18 @@ inbox = Table(
     Column("event_key", String(128), primary_key=True),
     Column("sender", String(128), nullable=False),
     Column("payload", JSON, nullable=False),
-    Column("status", String(16), nullable=False, default="received"),  # received | processed
+    Column("status", String(16), nullable=False, default="received"),  # received | processed | failed
     Column("received_at", Float, nullable=False),
     # while a process handles the event; after it, anyone may process the event again
     Column("lease_until", Float, nullable=False),
     Column("processed_at", Float),
+    # times handling the event raised (not counting a conversation store that was down): at
+    # INBOX_MAX_ATTEMPTS it is marked failed, reported, and no longer retried
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    Column("last_error", Text),
 )
+# Columns added after the first release, added to an older database when it is opened.
+_ADDED_COLUMNS = {"channel_inbox": {"attempts": "INTEGER NOT NULL DEFAULT 0", "last_error": "TEXT"}}
 
 outbox = Table(
     "channel_outbox",
@@ -104,6 +113,16 @@ class InboxEvent:
 
 
 @dataclass(frozen=True)
+class FailedEvent:
+    channel: str
+    key: str
+    sender: str
+    received_at: float
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
 class OutboxMessage:
     id: int
     channel: str
@@ -125,6 +144,22 @@ def _engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def _add_missing_columns(engine: Engine) -> None:
+    """Add the columns of later releases to the tables of an older database (these tables
+    are created here, not by migrations; see the architecture issue)."""
+    found = inspect(engine)
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {c["name"] for c in found.get_columns(table)}
+        for name, ddl in columns.items():
+            if name not in present:
+                try:
+                    with engine.begin() as conn:
+                        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}"))
+                except SQLAlchemyError as error:  # another process added it at the same moment
+                    if name not in {c["name"] for c in inspect(engine).get_columns(table)}:
+                        raise error
+
+
 def _loads(value: Any) -> dict[str, Any]:
     return json.loads(value) if isinstance(value, str) else dict(value)
 
@@ -135,6 +170,7 @@ class ChannelStore:
     def __init__(self, url: str) -> None:
         self.engine = _engine(url)
         metadata.create_all(self.engine, checkfirst=True)
+        _add_missing_columns(self.engine)
 
     # --- inbox -----------------------------------------------------------------------
     def accept(self, channel: str, key: str, sender: str, payload: dict[str, Any],
@@ -160,6 +196,28 @@ class ChannelStore:
                 .where(inbox.c.channel == channel, inbox.c.event_key == key)
                 .values(status="processed", processed_at=time.time())
             )
+
+    def record_failure(self, channel: str, key: str, error: str, max_attempts: int) -> bool:
+        """Count one failed attempt at an event; True when that was the last one allowed
+        (the event is then marked failed: kept for the staff, never retried)."""
+        with self.engine.begin() as conn:
+            conn.execute(inbox.update().where(inbox.c.channel == channel, inbox.c.event_key == key,
+                                              inbox.c.status == "received")
+                         .values(attempts=inbox.c.attempts + 1, last_error=error[:2000]))
+            result = conn.execute(inbox.update().where(inbox.c.channel == channel, inbox.c.event_key == key,
+                                                       inbox.c.status == "received",
+                                                       inbox.c.attempts >= max_attempts)
+                                  .values(status="failed", processed_at=time.time()))
+        return result.rowcount == 1
+
+    def failed_events(self, limit: int = 20) -> tuple[int, list[FailedEvent]]:
+        """How many incoming events could not be processed, and the latest of them."""
+        with self.engine.connect() as conn:
+            count = conn.execute(select(func.count()).select_from(inbox).where(inbox.c.status == "failed")).scalar()
+            rows = conn.execute(inbox.select().where(inbox.c.status == "failed")
+                                .order_by(inbox.c.received_at.desc()).limit(limit)).fetchall()
+        return int(count or 0), [FailedEvent(r.channel, r.event_key, r.sender, r.received_at, r.attempts,
+                                              r.last_error) for r in rows]
 
     def defer(self, channel: str, key: str, seconds: float) -> None:
         """Leave an accepted event for later: it is handed out again after ``seconds``."""

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from connectors.formats import queue_messages
-from connectors.store import shared_store
+from connectors.store import FailedEvent, shared_store
 from console.models import HandoffTicket, StaffUser, TicketReply
 from console.privacy import mask_personal_data
 from console.users import audit
@@ -24,6 +24,12 @@ REPLYABLE = {"web", "zalo", "telegram"}
 
 class HandoffError(ValueError):
     pass
+
+
+def failed_messages(database_url: str, limit: int = 20) -> tuple[int, list[FailedEvent]]:
+    """Citizens' messages from Zalo and Telegram that failed every attempt to handle them
+    (never retried again): how many, and the latest, for the admin to look at."""
+    return shared_store(database_url).failed_events(limit)
 
 
 def open_tickets(session: Session) -> list[HandoffTicket]:

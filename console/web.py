@@ -85,6 +85,7 @@ def create_console(settings: Settings | None = None) -> FastAPI:
     templates.env.filters["mask"] = mask_personal_data
     templates.env.filters["conversation_url"] = conversation_url
     templates.env.filters["when"] = lambda v: v.astimezone().strftime("%d/%m/%Y %H:%M") if v else ""
+    templates.env.filters["epoch"] = lambda v: dt.datetime.fromtimestamp(v).strftime("%d/%m/%Y %H:%M") if v else ""
 
     # --- sessions, roles, CSRF ---------------------------------------------------------
     def csrf_token(request: Request) -> str:
@@ -447,8 +448,10 @@ def create_console(settings: Settings | None = None) -> FastAPI:
             users = list(session.scalars(select(StaffUser).order_by(StaffUser.username)))
             log = list(session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(100)))
             logins = active_sessions(session, limits)
+        failed_count, failed = await run_in_threadpool(handoff.failed_messages, settings.database_url)
         return page(request, "admin.html", user, users=users, log=log, retention_days=settings.retention_days,
-                    result=request.query_params.get("result"), logins=logins)
+                    result=request.query_params.get("result"), logins=logins, failed=failed,
+                    failed_count=failed_count)
 
     @app.post("/admin/sessions/{session_id}/end")
     async def end_login(request: Request, session_id: RowId, csrf: str = Form(""),

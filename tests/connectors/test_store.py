@@ -34,6 +34,36 @@ def test_an_unprocessed_event_is_claimed_by_one_caller_after_its_lease(store: Ch
     assert store.claim_unprocessed("zalo") == []  # claimed: nobody else gets it for a while
 
 
+def test_an_event_that_keeps_failing_is_marked_failed_and_no_longer_handed_out(store: ChannelStore) -> None:
+    store.accept("zalo", "poison", "u", {"text": "x"}, lease=0)
+    store.accept("zalo", "fine", "u", {"text": "y"}, lease=0)
+    assert [store.record_failure("zalo", "poison", f"ValueError({i})", 3) for i in range(3)] == [False, False, True]
+    time.sleep(0.01)
+    assert [e.key for e in store.claim_unprocessed("zalo")] == ["fine"]  # never retried again
+    assert [e.key for e in store.unprocessed("zalo")] == ["fine"]
+    count, failed = store.failed_events()
+    assert count == 1 and [(f.key, f.sender, f.attempts, f.last_error) for f in failed] == [("poison", "u", 3, "ValueError(2)")]
+    assert store.record_failure("zalo", "poison", "again", 3) is False  # already failed: unchanged
+    store.mark_processed("zalo", "fine")
+    assert store.record_failure("zalo", "fine", "late", 1) is False  # a processed event is not failed
+
+
+def test_an_older_database_gets_the_new_inbox_columns_and_keeps_its_events(tmp_path: Path) -> None:
+    import sqlite3  # noqa: PLC0415
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # the inbox as the first release created it
+        db.execute("CREATE TABLE channel_inbox (channel VARCHAR(32) NOT NULL, event_key VARCHAR(128) NOT NULL, "
+                   "sender VARCHAR(128) NOT NULL, payload JSON NOT NULL, status VARCHAR(16) NOT NULL, "
+                   "received_at FLOAT NOT NULL, lease_until FLOAT NOT NULL, processed_at FLOAT, "
+                   "PRIMARY KEY (channel, event_key))")
+        db.execute("INSERT INTO channel_inbox VALUES ('zalo', 'old-1', 'u', '{}', 'received', 1, 1, NULL)")
+    store = ChannelStore(f"sqlite:///{path}")
+    ChannelStore(f"sqlite:///{path}")  # opened again (another process): nothing to add twice
+    assert [e.key for e in store.claim_unprocessed("zalo")] == ["old-1"]
+    assert store.record_failure("zalo", "old-1", "boom", 1) is True
+
+
 def test_messages_to_one_recipient_are_claimed_in_order_one_at_a_time(store: ChannelStore) -> None:
     a1, a2 = store.enqueue("zalo", "a", [{"text": "a1"}, {"text": "a2"}])
     (b1,) = store.enqueue("zalo", "b", [{"text": "b1"}])

@@ -324,6 +324,44 @@ def test_an_event_accepted_but_never_processed_is_processed_later(zalo: FakeZalo
     assert shared_store(get_settings().database_url).unprocessed("zalo") == []
 
 
+def test_an_event_that_always_fails_is_tried_a_few_times_then_marked_failed(
+        zalo: FakeZalo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INBOX_MAX_ATTEMPTS", "3")
+    get_settings.cache_clear()
+    calls: list[str] = []
+
+    async def broken(message: UserMessage) -> None:  # whatever this message does to the bot
+        calls.append(message.text)
+        raise ValueError("cannot handle this text")
+
+    channel = ZaloInput()
+    body = zalo_event("user_send_text", "user-12", text="tin nhắn hỏng", msg_id="poison-1")
+
+    async def scenario() -> list[int]:
+        async with serve(channel, broken, agent_with(utter_service_unavailable="Xin lỗi.")) as client:
+            assert channel.conversations is not None
+            worker = channel.conversations.worker
+            worker.inbox_lease = 0.0  # handed out again at once rather than 2 minutes later
+            await post_event(client, body)
+            assert await until(zalo, lambda: zalo.sent)  # the citizen was told once
+            await channel.conversations.drain()
+            shared_store(get_settings().database_url).defer("zalo", "poison-1", -1)  # its lease ran out
+            handled = []
+            for _ in range(4):
+                await asyncio.sleep(0.05)
+                handled.append(await worker.reprocess_inbox())
+            return handled
+
+    asyncio.run(scenario())
+    store = shared_store(get_settings().database_url)
+    assert len(calls) == 3  # the first try and two more: then never again
+    assert store.unprocessed("zalo") == []
+    count, (failed,) = store.failed_events()
+    assert count == 1 and (failed.key, failed.sender, failed.attempts) == ("poison-1", "user-12", 3)
+    assert "cannot handle this text" in (failed.last_error or "")
+    assert zalo.texts_to("user-12") == ["Xin lỗi."]
+
+
 def test_the_renderer_keeps_short_text_whole() -> None:
     parts, choices = ZaloRenderer().render({"text": "Xin chào", "buttons": [{"title": "Có", "payload": "/affirm"}]})
     assert parts == [{"text": "Xin chào", "attachment": {"type": "template", "payload": {

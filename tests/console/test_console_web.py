@@ -229,6 +229,19 @@ def test_a_conversation_of_any_sender_id_opens_and_is_annotated(
     assert client.get("/console/conversation", params={"sender": sender + "-other"}).status_code == 404
 
 
+def test_the_admin_sees_the_messages_that_could_not_be_processed(site: tuple[TestClient, Events, Settings]) -> None:
+    client, _, settings = site
+    store = ChannelStore(settings.database_url)
+    store.accept("zalo", "poison-9", "zalo-user-9", {"text": "x"})
+    store.accept("telegram", "fine-1", "42", {"text": "y"})
+    assert store.record_failure("zalo", "poison-9", "ValueError('không xử lý được')", 1)
+    login(client, "quantri", ADMIN_PASSWORD)
+    page = client.get("/console/admin").text
+    section = page[page.index("Tin nhắn không xử lý được"):page.index("Nhật ký thao tác")]
+    assert "(1)" in section and "zalo" in section and "không xử lý được" in section
+    assert "/console/conversation?sender=zalo-user-9" in section and "42" not in section
+
+
 def test_a_misunderstood_message_is_annotated_reviewed_and_exported(site: tuple[TestClient, Events, Settings]) -> None:
     client, events, _ = site
     seed_conversations(events)
