@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tthc_text import nfc
+from tthc_text.conversation_keys import is_reserved
 from tthc_text.json_body import parse_json
 
 MAX_SENDER_CHARS = 128
@@ -57,6 +58,8 @@ def parse_rest_body(body: bytes) -> RestRequest | str:
         return "'sender' must be a non-empty string"
     if len(sender) > MAX_SENDER_CHARS:
         return f"'sender' must be at most {MAX_SENDER_CHARS} characters"
+    if is_reserved(sender):
+        return "'sender' must not start with 'zalo:' or 'telegram:' (those name Zalo and Telegram conversations)"
     message = data.get("message")
     if not isinstance(message, str):
         return "'message' must be a string"

@@ -25,6 +25,7 @@ from connectors.render import choice_text_key
 from connectors.settings import RasaSettings, get_settings
 from connectors.store import ChannelStore, shared_store
 from connectors.tracker_store import watch_store
+from tthc_text.conversation_keys import conversation_key
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,8 @@ class PushConversations:
                 await self.reply(sender, [{"text": too_fast_text(domain)}], origin="system")
             return
         collector = CollectingOutputChannel()
-        message = UserMessage(text, collector, sender, input_channel=self.channel,
+        # the conversation is scoped by channel (zalo:<id>); replies go to the platform id
+        message = UserMessage(text, collector, conversation_key(self.channel, sender), input_channel=self.channel,
                               message_id=f"{self.channel}-{event_key}", metadata=metadata or {})
         health = watch_store()
         task = asyncio.ensure_future(on_new_message(message))

@@ -17,6 +17,7 @@ from connectors.store import FailedEvent, shared_store
 from console.models import HandoffTicket, StaffUser, TicketReply
 from console.privacy import mask_personal_data
 from console.users import audit
+from tthc_text.conversation_keys import platform_id
 
 # Channels whose users can receive a message later (REST clients cannot).
 REPLYABLE = {"web", "zalo", "telegram"}
@@ -58,7 +59,8 @@ def reply(session: Session, engine: Engine, ticket: HandoffTicket, staff: StaffU
     if ticket.channel not in REPLYABLE:
         raise HandoffError(f"citizens on the {ticket.channel or 'unknown'} channel cannot receive a later reply")
     store = shared_store(engine.url.render_as_string(hide_password=False))
-    ids = queue_messages(store, ticket.channel, ticket.sender_id, [{"text": text}], origin="staff")
+    recipient = platform_id(ticket.channel, ticket.sender_id)  # zalo:123 is sent to Zalo user 123
+    ids = queue_messages(store, ticket.channel, recipient, [{"text": text}], origin="staff")
     record = TicketReply(ticket_id=ticket.id, staff_id=staff.id, text=text,
                          outbox_ids=",".join(str(i) for i in ids))
     session.add(record)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, inspect, text
 
 from console.users import audit
 from console.db import session_scope
+from tthc_text.conversation_keys import PUSH_CHANNELS, platform_id
 
 # table -> (sender column, time column, time kind)
 CITIZEN_TABLES: dict[str, tuple[str, str, str]] = {
@@ -63,10 +64,17 @@ def delete_sender(engine: Engine, sender_id: str, actor: str) -> dict[str, int]:
     with engine.begin() as conn:
         if "ticket_reply" in tables:
             counts["ticket_reply"] = _delete_replies(conn, "sender_id = :sender", {"sender": sender_id})
+        # the channels' queues know a Zalo/Telegram user by the platform id (zalo:123 -> 123)
+        channel = next((c for c in PUSH_CHANNELS if sender_id.startswith(f"{c}:")), None)
         for table, (column, _, _) in CITIZEN_TABLES.items():
-            if table in tables:
-                counts[table] = int(conn.execute(text(f"DELETE FROM {table} WHERE {column} = :sender"),
-                                                 {"sender": sender_id}).rowcount or 0)
+            if table not in tables:
+                continue
+            if channel and table.startswith("channel_"):
+                query, params = (f"DELETE FROM {table} WHERE {column} = :sender AND channel = :channel",
+                                 {"sender": platform_id(channel, sender_id), "channel": channel})
+            else:
+                query, params = f"DELETE FROM {table} WHERE {column} = :sender", {"sender": sender_id}
+            counts[table] = int(conn.execute(text(query), params).rowcount or 0)
     with session_scope(engine) as session:
         audit(session, actor, "privacy.delete_sender", sender_id, counts)
     return counts

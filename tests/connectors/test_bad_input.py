@@ -322,3 +322,18 @@ def test_rest_metadata_over_4_kib_is_refused_and_a_small_one_kept() -> None:
     assert isinstance(big, str) and "'metadata' must be at most 4096 bytes" in big
     small = parse_rest_body(json.dumps({"sender": "s", "message": "hi", "metadata": {"k": "é" * 1000}}).encode())
     assert not isinstance(small, str) and small.metadata == {"k": "é" * 1000}
+
+
+@pytest.mark.parametrize("channel", [PoliteRestInput, WebInput])
+@pytest.mark.parametrize("sender", ["telegram:777000222", "ZALO:84123", "ｔｅｌｅｇｒａｍ:1", "\u200btelegram:1"])
+def test_a_rest_or_web_client_cannot_choose_a_zalo_or_telegram_conversation(channel: type, sender: str) -> None:
+    recorder = Recorder()
+
+    async def scenario() -> httpx.Response:
+        async with serve(channel(), recorder) as client:
+            return await client.post(f"/webhooks/{channel.name()}/webhook",
+                                     json={"sender": sender, "message": "xin chào", "message_id": "telegram-900001"})
+
+    answer = asyncio.run(scenario())
+    assert answer.status_code == 400 and "zalo:" in answer.json()["error"]
+    assert recorder.received == []

@@ -67,7 +67,7 @@ def test_a_text_message_is_answered_through_the_bot_api(telegram: FakeTelegram) 
     answer = asyncio.run(scenario())
     assert answer.status_code == 200 and answer.json() == {"status": "accepted"}
     (message,) = recorder.received
-    assert (message.text, message.sender_id, message.input_channel) == ("le phi lam khai sinh", "555", "telegram")
+    assert (message.text, message.sender_id, message.input_channel) == ("le phi lam khai sinh", "telegram:555", "telegram")
     (sent,) = telegram.sent
     # HTML parse mode, the bot's text escaped so it shows as written
     assert sent.parse_mode == "HTML"

@@ -76,7 +76,7 @@ def test_a_signed_text_is_answered_at_once_and_the_reply_is_sent(zalo: FakeZalo)
     assert answer.status_code == 200 and answer.json() == {"status": "accepted"}
     (message,) = recorder.received
     assert message.text == "làm giấy khai sinh" and unicodedata.is_normalized("NFC", message.text)
-    assert message.sender_id == "user-1" and message.input_channel == "zalo"
+    assert message.sender_id == "zalo:user-1" and message.input_channel == "zalo"  # scoped by channel
     assert zalo.texts_to("user-1") == ["Dạ, làm giấy khai sinh cần tờ khai và giấy chứng sinh."]
 
 

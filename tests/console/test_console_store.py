@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from console.db import engine_for, session_scope
-from console.migrate import upgrade
+from console.migrate import alembic_config, upgrade
 from console.models import Feedback, HandoffTicket
 from console.store import open_ticket, record_feedback
 
@@ -184,3 +184,42 @@ def test_services_starting_together_can_all_migrate_a_fresh_database(tmp_path: P
         process.join(timeout=120)
     assert [p.exitcode for p in processes] == [0, 0, 0]
     assert TABLES <= set(inspect(engine_for(url)).get_table_names())
+
+
+def test_the_migration_scopes_zalo_and_telegram_conversations_by_channel(tmp_path: Path) -> None:
+    import json  # noqa: PLC0415
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, revision="0003")
+    engine = engine_for(url)
+
+    def user_event(sender: str, channel: str) -> dict[str, object]:
+        return {"sender": sender, "data": json.dumps({"event": "user", "text": "hi", "input_channel": channel})}
+
+    with engine.begin() as conn:  # Rasa's table, as its SQL tracker store creates it
+        conn.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), "
+                          "type_name VARCHAR(255), timestamp FLOAT, intent_name VARCHAR(255), "
+                          "action_name VARCHAR(255), data TEXT)"))
+        for row in (user_event("123", "zalo"), user_event("555", "telegram"), user_event("web-a", "web"),
+                    user_event("777", "telegram"), user_event("777", "rest")):
+            conn.execute(text("INSERT INTO events (sender_id, type_name, data) VALUES (:sender, 'user', :data)"), row)
+        conn.execute(text("INSERT INTO events (sender_id, type_name, data) VALUES ('123', 'bot', '{}')"))
+    with session_scope(engine) as session:
+        open_ticket(session, sender_id="123", channel="zalo", reason="request", procedure_code=None, last_message="x")
+        open_ticket(session, sender_id="web-a", channel="web", reason="request", procedure_code=None, last_message="y")
+        record_feedback(session, sender_id="555", channel="telegram", procedure_code="1.001193", helpful=True)
+    upgrade(url)
+    with engine.connect() as conn:
+        senders = sorted(set(conn.execute(text("SELECT sender_id FROM events")).scalars()))
+        tickets = sorted(conn.execute(text("SELECT sender_id FROM handoff_ticket")).scalars())
+        feedback = conn.execute(text("SELECT sender_id FROM feedback")).scalars().all()
+    # a sender with messages from two channels (a web client that chose a chat's id) is left as it was
+    assert senders == ["777", "telegram:555", "web-a", "zalo:123"]
+    assert tickets == ["web-a", "zalo:123"] and feedback == ["telegram:555"]
+    with engine.connect() as conn:  # every event of the conversation moved, the bot's too
+        assert conn.execute(text("SELECT count(*) FROM events WHERE sender_id = 'zalo:123'")).scalar() == 2
+    from alembic import command  # noqa: PLC0415
+
+    command.downgrade(alembic_config(url), "0003")  # and back
+    with engine.connect() as conn:
+        assert sorted(set(conn.execute(text("SELECT sender_id FROM events")).scalars())) == ["123", "555", "777", "web-a"]

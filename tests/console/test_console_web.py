@@ -291,6 +291,19 @@ def test_a_clerk_answers_a_handoff_and_the_reply_is_queued_for_the_citizens_chan
     assert "bộ phận một cửa phường" in transcript  # the staff reply is part of the transcript
 
 
+def test_a_reply_to_a_zalo_conversation_goes_to_the_zalo_user_of_its_key(
+        site: tuple[TestClient, Events, Settings]) -> None:
+    client, _, settings = site
+    with session_scope(engine_for(settings.database_url)) as session:
+        ticket_id = open_ticket(session, sender_id="zalo:84999", channel="zalo", reason="request",
+                                procedure_code=None, last_message="cho tôi gặp cán bộ").id
+    login(client, "canbo", CLERK_PASSWORD)
+    token = csrf_of(client.get(f"/console/handoffs/{ticket_id}").text)
+    client.post(f"/console/handoffs/{ticket_id}/reply", data={"csrf": token, "text": "Dạ, em nghe.", "close": "1"})
+    (queued,) = ChannelStore(settings.database_url).all_messages("zalo")
+    assert (queued.recipient, queued.message["text"]) == ("84999", "Dạ, em nghe.")
+
+
 def test_a_reply_without_csrf_is_refused(site: tuple[TestClient, Events, Settings]) -> None:
     client, _, settings = site
     with session_scope(engine_for(settings.database_url)) as session:
@@ -350,6 +363,16 @@ def test_retention_and_deletion_on_request_are_audited(site: tuple[TestClient, E
     with session_scope(engine) as session:
         actions = [(a.action, a.actor) for a in session.scalars(select(AuditLog))]
     assert ("retention.purge", "quantri") in actions and ("privacy.delete_sender", "quantri") in actions
+    # a Zalo user's conversation (zalo:<id>) and the queues that know them by the Zalo id
+    events.user("zalo:84777", "xin chào", "greet", 0.9, channel="zalo")
+    store = ChannelStore(settings.database_url)
+    store.enqueue("zalo", "84777", [{"text": "y"}])
+    store.enqueue("telegram", "84777", [{"text": "another person on another platform"}])
+    client.post("/console/admin/delete-sender", data={"csrf": token, "sender_id": "zalo:84777"})
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM events WHERE sender_id = 'zalo:84777'")).scalar() == 0
+        left = conn.execute(text("SELECT channel FROM channel_outbox WHERE recipient = '84777'")).scalars().all()
+    assert left == ["telegram"]
 
 
 def test_the_dashboard_counts_messages_by_channel(site: tuple[TestClient, Events, Settings]) -> None:

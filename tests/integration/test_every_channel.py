@@ -127,7 +127,8 @@ def test_replies_are_recorded_under_their_channel(bot: Bot) -> None:
     wait_for_count(lambda: len(bot.platforms.zalo.texts_to(zalo_user)), 1)
     path = bot.tracker_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as db:
-        rows = db.execute("select data from events where sender_id = ? and type_name = 'user'", (zalo_user,))
+        rows = db.execute("select data from events where sender_id = ? and type_name = 'user'",
+                          (f"zalo:{zalo_user}",))
         channels = {json.loads(r[0]).get("input_channel") for r in rows}
     assert channels == {"zalo"}
 
@@ -151,3 +152,38 @@ def test_a_reply_queued_by_the_console_runtime_reaches_zalo_telegram_and_web_use
     updates = httpx.get(f"{bot.rasa_url}/webhooks/web/updates", params={"sender": "web-staff-it"}, timeout=10).json()
     assert [(m["text"], m["buttons"], m["origin"]) for m in updates["messages"]] == [
         (reply["text"], reply["buttons"], "staff")]
+
+
+def test_a_web_client_choosing_a_telegram_chats_id_shares_nothing_with_that_chat(bot: Bot) -> None:
+    """The attack of the security issue: a REST/web client picks a Telegram chat's id."""
+    from console.db import engine_for, session_scope  # noqa: PLC0415 - the console's runtime: .venv
+    from console.handoff import reply  # noqa: PLC0415
+    from console.models import HandoffTicket, StaffUser  # noqa: PLC0415
+    from connectors.store import ChannelStore  # noqa: PLC0415
+
+    chat_id = 777000222
+    bot.say(str(chat_id), "tôi muốn gặp cán bộ")  # the web/REST client opens a ticket under that id
+    telegram_post(bot, telegram_text_update(next(_ids), chat_id, "tôi muốn gặp cán bộ, cccd 001099012345"))
+    wait_for_count(lambda: len(bot.platforms.telegram.texts_to(str(chat_id))), 1)
+    engine = engine_for(bot.database_url)
+    with session_scope(engine) as session:
+        tickets = {t.sender_id: t for t in session.query(HandoffTicket).filter(
+            HandoffTicket.sender_id.in_([str(chat_id), f"telegram:{chat_id}"]))}
+        assert set(tickets) == {str(chat_id), f"telegram:{chat_id}"}  # two tickets, nothing merged
+        assert "001099012345" not in (tickets[str(chat_id)].last_message or "")
+        assert tickets[f"telegram:{chat_id}"].channel == "telegram"
+        staff = session.query(StaffUser).first() or StaffUser(username="it-clerk", password_hash="x", role="clerk")
+        session.add(staff)
+        session.flush()
+        reply(session, engine, tickets[f"telegram:{chat_id}"], staff, "Dạ, cán bộ phường xin trả lời anh/chị.")
+    wait_for_count(lambda: len(bot.platforms.telegram.texts_to(str(chat_id))), 2)  # to the Telegram chat
+    store = ChannelStore(bot.database_url)
+    assert [m.recipient for m in store.all_messages("web")
+            if m.origin == "staff" and m.recipient == str(chat_id)] == []
+    updates = httpx.get(f"{bot.rasa_url}/webhooks/web/updates", params={"sender": str(chat_id)}, timeout=10).json()
+    assert all("cán bộ phường xin trả lời" not in m["text"] for m in updates["messages"])
+    # ... and a client cannot name the Telegram conversation itself, nor replay its message ids
+    for sender in (f"telegram:{chat_id}", f"TELEGRAM:{chat_id}", f"ｔｅｌｅｇｒａｍ:{chat_id}", f"zalo:{chat_id}"):
+        answer = httpx.post(f"{bot.rasa_url}/webhooks/rest/webhook", timeout=30,
+                            json={"sender": sender, "message": "xin chào", "message_id": "telegram-1"})
+        assert answer.status_code == 400 and "zalo:" in answer.json()["error"]

@@ -141,7 +141,7 @@ def test_replies_on_a_push_channel_are_delivered_once_with_two_delivery_workers(
     while time.monotonic() < deadline:
         with engine.connect() as conn:
             rows = conn.execute(query).fetchall()
-        handled = stack.events("zalo-scale-")
+        handled = stack.events("zalo:zalo-scale-")  # conversations scoped by channel
         user_messages = sum(1 for events in handled.values() for e in events if e["type"] == "user")
         if user_messages == users * per_user and rows and all(r.status == "sent" for r in rows):
             break
@@ -155,7 +155,7 @@ def test_replies_on_a_push_channel_are_delivered_once_with_two_delivery_workers(
         user = f"zalo-scale-{u}"
         queued = sum(1 for r in rows if r.recipient == user)
         assert len(zalo.texts_to(user)) == queued, f"{user}: {len(zalo.texts_to(user))} sent for {queued} queued"
-        events = handled[user]
+        events = handled[f"zalo:{user}"]
         assert sum(1 for e in events if e["type"] == "user") == per_user
         assert not turn_problems(events, [[e["data"]["message_id"]] for e in events if e["type"] == "user"])
 

@@ -1,0 +1,34 @@
+"""Conversation keys scoped by channel, for both runtimes.
+
+A Zalo user's conversation is ``zalo:<user id>`` and a Telegram chat's ``telegram:<chat id>``:
+the platform ids are plain numbers or strings a REST or web client could also choose, so
+without the prefix a client choosing "777000222" would share Telegram user 777000222's
+conversation, tickets and replies. REST and web clients may not choose an id with one of
+these prefixes; replies on Zalo and Telegram go to the platform id, without it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+PUSH_CHANNELS = ("zalo", "telegram")
+RESERVED_PREFIXES = tuple(f"{channel}:" for channel in PUSH_CHANNELS)
+
+
+def conversation_key(channel: str, platform_id: str) -> str:
+    """The conversation of a platform user: ``zalo:123``; other channels' ids as they are."""
+    return f"{channel}:{platform_id}" if channel in PUSH_CHANNELS else platform_id
+
+
+def platform_id(channel: str, key: str) -> str:
+    """Whom a platform sends to for a conversation key (``zalo:123`` -> ``123``)."""
+    prefix = f"{channel}:"
+    return key[len(prefix):] if channel in PUSH_CHANNELS and key.startswith(prefix) else key
+
+
+def is_reserved(sender: str) -> bool:
+    """Whether a client-chosen id would name a Zalo or Telegram conversation (however it is
+    written: case, full-width letters, invisible characters)."""
+    folded = "".join(c for c in unicodedata.normalize("NFKC", sender).casefold()
+                     if unicodedata.category(c) != "Cf").lstrip()
+    return folded.startswith(RESERVED_PREFIXES)
