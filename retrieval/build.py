@@ -339,9 +339,12 @@ def build_from_guides(
     if not curated or len(curated) == len(guides):
         return _build_artefacts(guides, options, progress, started)
     progress(f"indexing the {len(curated)} curated guides alone, in a second process")
-    with multiprocessing.get_context("spawn").Pool(1) as pool:  # leaving it stops the process
+    with multiprocessing.get_context("spawn").Pool(1) as pool:  # leaving it on an error stops the process
         pending = pool.apply_async(_build_curated, (curated, replace(options, out_dir=sub_folder, catalog_dir=None)))
-        return _build_artefacts(guides, options, progress, started, pending.get)
+        manifest = _build_artefacts(guides, options, progress, started, pending.get)
+        pool.close()
+        pool.join()
+    return manifest
 
 
 def _build_artefacts(
