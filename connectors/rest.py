@@ -39,6 +39,7 @@ from connectors.ratelimit import app_limiter
 from connectors.settings import get_settings
 from connectors.trace import trace_message, turn_record, wants_trace
 from connectors.tracker_store import watch_store
+from tthc_text.conversation_keys import is_widget_id
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ class PoliteRestInput(InputChannel):
     # Whether this channel counts the messages of each client address too (the web channel's
     # come through the web front, which counts them itself).
     limits_addresses = True
+    # A REST client may not write into the widget's conversations (ids the web front issues).
+    refuses_widget_ids = True
 
     def wait_time(self, request: Request, sender: str) -> float:
         """0 if the message may be handled now, else the seconds to wait: per client address
@@ -125,6 +128,9 @@ class PoliteRestInput(InputChannel):
             parsed = parse_rest_body(request.body)
             if isinstance(parsed, str):
                 return response.json({"error": parsed}, status=400)
+            if self.refuses_widget_ids and is_widget_id(parsed.sender):
+                return response.json({"error": "'sender' must not start with 'web-' (the web widget's "
+                                               "conversations)"}, status=400)
             agent = getattr(request.app.ctx, "agent", None)
             domain = agent.domain if agent else None
             wait = self.wait_time(request, parsed.sender)

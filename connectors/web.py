@@ -33,6 +33,7 @@ class WebInput(PoliteRestInput):
     """The widget's channel (always on)."""
 
     limits_addresses = False  # the widget's messages come through the web front, which counts addresses
+    refuses_widget_ids = False  # ... under the ids it issued
 
     @classmethod
     def name(cls) -> str:

@@ -13,6 +13,9 @@ import unicodedata
 
 PUSH_CHANNELS = ("zalo", "telegram")
 RESERVED_PREFIXES = tuple(f"{channel}:" for channel in PUSH_CHANNELS)
+# The widget's conversations: ids the web front issues (web.conversation_ids), reached only
+# through it; a REST client may not choose one.
+WIDGET_PREFIX = "web-"
 
 
 def conversation_key(channel: str, platform_id: str) -> str:
@@ -26,9 +29,17 @@ def platform_id(channel: str, key: str) -> str:
     return key[len(prefix):] if channel in PUSH_CHANNELS and key.startswith(prefix) else key
 
 
+def _folded(sender: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKC", sender).casefold()
+                   if unicodedata.category(c) != "Cf").lstrip()
+
+
 def is_reserved(sender: str) -> bool:
     """Whether a client-chosen id would name a Zalo or Telegram conversation (however it is
     written: case, full-width letters, invisible characters)."""
-    folded = "".join(c for c in unicodedata.normalize("NFKC", sender).casefold()
-                     if unicodedata.category(c) != "Cf").lstrip()
-    return folded.startswith(RESERVED_PREFIXES)
+    return _folded(sender).startswith(RESERVED_PREFIXES)
+
+
+def is_widget_id(sender: str) -> bool:
+    """Whether an id has the form of the widget's (however it is written)."""
+    return _folded(sender).startswith(WIDGET_PREFIX)

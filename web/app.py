@@ -3,7 +3,8 @@
 - ``/``: a demo city page with the chat widget embedded by one ``<script>`` tag;
 - ``/chat``: the chat as a full page (for a link or a QR code);
 - ``/widget.js`` and ``/widget/config.json``: the embeddable widget and its defaults;
-- ``/api/chat``: the widget's messages, forwarded to the Rasa server's web channel;
+- ``/api/session``: a conversation id for a new browser (random, signed: see ``web.conversation_ids``);
+- ``/api/chat``: the widget's messages (under an id it was issued), forwarded to the Rasa server's web channel;
 - ``/api/updates``: messages that reach a web user later (staff replies), from the same channel;
 - ``/console/``: the staff console;
 - ``/healthz``: liveness.
@@ -22,10 +23,11 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
-from console.web import create_console
+from console.web import create_console, session_secret
 from tthc.settings import Settings, get_settings
 from tthc_text.json_body import parse_json
 from tthc_text.rate_limit import RateLimiter
+from web.conversation_ids import is_issued, issue
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 64 * 1024
@@ -97,13 +99,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # per client address (behind the balancer, the X-Forwarded-For it sets: FORWARDED_ALLOW_IPS)
     addresses = RateLimiter(settings.rate_limit_address_messages, settings.rate_limit_window)
 
-    @app.post("/api/chat")
-    async def chat(request: Request) -> JSONResponse:
+    secret = session_secret(settings)
+
+    def too_fast(request: Request) -> JSONResponse | None:
         address = request.client.host if request.client else "unknown"
         wait = 0.0 if address in settings.rate_limit_exempt_addresses else addresses.wait_time(address)
-        if wait:
-            return JSONResponse({"error": "too many messages from this address: wait and send again"},
-                                status_code=429, headers={"Retry-After": str(max(1, round(wait)))})
+        if not wait:
+            return None
+        return JSONResponse({"error": "too many messages from this address: wait and send again"},
+                            status_code=429, headers={"Retry-After": str(max(1, round(wait)))})
+
+    def not_issued() -> JSONResponse:
+        return JSONResponse({"error": "unknown conversation id: get one from POST /api/session"}, status_code=403)
+
+    @app.post("/api/session")
+    async def new_session(request: Request) -> JSONResponse:
+        """A conversation id for a browser that has none (or one this server did not issue)."""
+        return too_fast(request) or JSONResponse({"sender": issue(secret)})
+
+    @app.post("/api/chat")
+    async def chat(request: Request) -> JSONResponse:
+        refused = too_fast(request)
+        if refused:
+            return refused
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             return JSONResponse({"error": f"the body must be at most {MAX_BODY_BYTES} bytes"}, status_code=400)
@@ -113,6 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"error": "the body must be UTF-8 JSON"}, status_code=400)
         if not isinstance(data, dict):
             return JSONResponse({"error": "the body must be a JSON object"}, status_code=400)
+        if not is_issued(secret, data.get("sender")):
+            return not_issued()
         try:
             async with httpx.AsyncClient(timeout=30) as client:
                 upstream = await client.post(f"{settings.rasa_url}/webhooks/web/webhook", content=body,
@@ -128,6 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/updates")
     async def updates(sender: str = "", after: str = "0") -> JSONResponse:
+        if not is_issued(secret, sender):
+            return not_issued()
         try:
             async with httpx.AsyncClient(timeout=15) as client:
                 upstream = await client.get(f"{settings.rasa_url}/webhooks/web/updates",

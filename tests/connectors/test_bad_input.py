@@ -337,3 +337,18 @@ def test_a_rest_or_web_client_cannot_choose_a_zalo_or_telegram_conversation(chan
     answer = asyncio.run(scenario())
     assert answer.status_code == 400 and "zalo:" in answer.json()["error"]
     assert recorder.received == []
+
+
+@pytest.mark.parametrize("sender", ["web-abc.0123456789abcdef01234567", "WEB-1"])
+def test_a_rest_client_cannot_write_into_a_widget_conversation(sender: str) -> None:
+    recorder = Recorder()
+
+    async def scenario() -> tuple[int, int]:
+        async with serve(PoliteRestInput(), recorder, also=(WebInput(),)) as client:
+            rest = await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "xin chào"})
+            web = await client.post("/webhooks/web/webhook", json={"sender": sender, "message": "xin chào"})
+            return rest.status_code, web.status_code
+
+    # the web channel (behind the web front, which issued the id) takes it; the REST channel does not
+    assert asyncio.run(scenario()) == (400, 200)
+    assert [m.input_channel for m in recorder.received] == ["web"]

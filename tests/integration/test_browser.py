@@ -248,3 +248,23 @@ def test_a_message_whose_answer_was_lost_is_sent_again_and_handled_once(
     sent = [event for event in stored if event.get("text") == question]
     assert len(sent) == 1, sent
     assert sent[0].get("message_id")
+
+
+def test_the_widget_talks_under_an_id_the_server_issued_and_replaces_one_it_did_not(
+        context: BrowserContext, web_front: str, bot: Bot) -> None:
+    page = context.new_page()
+    page.goto(web_front + "/")
+    key = page.evaluate("Object.keys(localStorage).find((k) => k.startsWith('tthc-widget:'))")
+    # a browser that kept the id an older widget made up (or one a visitor typed in)
+    page.evaluate("([k]) => localStorage.setItem(k, JSON.stringify({sender: '313131313', history: [], pending: [],"
+                  " lastId: 0, consent: true, open: false}))", [key])
+    page.reload()
+    w = widget(page)
+    w.get_by_role("button", name="Mở trợ lý thủ tục hành chính").click()
+    ask(page, "đăng ký tạm trú cần gì")
+    expect(w.locator(".msg.bot").first).to_contain_text("tạm trú")
+    sender = json.loads(page.evaluate("([k]) => localStorage.getItem(k)", [key]))["sender"]
+    assert sender.startswith("web-") and "." in sender and sender != "313131313"
+    with sqlite3.connect(bot.database_url.removeprefix("sqlite:///")) as db:
+        senders = {s for (s,) in db.execute("SELECT DISTINCT sender_id FROM events")}
+    assert sender in senders and "313131313" not in senders

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tthc_text.conversation_keys import conversation_key, is_reserved, platform_id
+from tthc_text.conversation_keys import conversation_key, is_reserved, is_widget_id, platform_id
 
 
 def test_a_platform_users_conversation_is_scoped_by_its_channel() -> None:
@@ -25,3 +25,8 @@ def test_a_client_cannot_choose_a_platform_conversations_key(sender: str) -> Non
 @pytest.mark.parametrize("sender", ["777000222", "web-abc", "telegram", "my-zalo:1", "zalo-1"])
 def test_other_ids_are_free(sender: str) -> None:
     assert not is_reserved(sender)
+
+
+def test_the_widgets_ids_are_told_apart_however_written() -> None:
+    assert all(is_widget_id(s) for s in ("web-abc.123", "WEB-x", "ｗｅｂ-x", "\u200bweb-x"))
+    assert not any(is_widget_id(s) for s in ("website", "my-web-1", "eval-1-web"))

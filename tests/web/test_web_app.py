@@ -88,6 +88,13 @@ def database(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'tthc.db'}")
 
 
+def issued(client: TestClient) -> str:
+    """A conversation id from the web front (a browser's first call)."""
+    answer = client.post("/api/session")
+    assert answer.status_code == 200
+    return answer.json()["sender"]
+
+
 def client_for(rasa_url: str, **kwargs: Any) -> TestClient:
     settings = Settings(_env_file=None, rasa_url=rasa_url)  # type: ignore[call-arg]
     return TestClient(create_app(settings), **kwargs)
@@ -133,9 +140,10 @@ def test_the_api_answers_cross_origin_requests_from_allowed_sites(rasa: FakeRasa
 
 def test_updates_are_fetched_from_the_web_channel(rasa: FakeRasa) -> None:
     with client_for(rasa.url) as client:
-        response = client.get("/api/updates", params={"sender": "web-1", "after": "3"})
+        sender = issued(client)
+        response = client.get("/api/updates", params={"sender": sender, "after": "3"})
     assert response.status_code == 200 and response.json()["last_id"] == 7
-    assert rasa.requests[0]["path"] == "/webhooks/web/updates?sender=web-1&after=3"
+    assert rasa.requests[0]["path"] == f"/webhooks/web/updates?sender={sender}&after=3"
 
 
 @pytest.mark.parametrize("body", [b"not json", b"[1]", b"\xff", b"{" + b" " * 70000 + b"}", b"[" * 10_000 + b"]" * 10_000,
@@ -154,8 +162,8 @@ def test_healthz() -> None:
 
 
 def test_chat_forwards_to_rasa_and_returns_its_replies(rasa: FakeRasa) -> None:
-    message = {"sender": "u1", "message": "làm giấy khai sinh cần gì"}
     with client_for(rasa.url) as client:
+        message = {"sender": issued(client), "message": "làm giấy khai sinh cần gì"}
         response = client.post("/api/chat", json=message)
     assert response.status_code == 200
     assert response.json() == REPLIES
@@ -166,8 +174,8 @@ def test_chat_forwards_to_rasa_and_returns_its_replies(rasa: FakeRasa) -> None:
 
 
 def test_chat_passes_the_body_through_unchanged(rasa: FakeRasa) -> None:
-    raw = '{"sender": "u2", "message": "đăng ký kết hôn"}'.encode()
     with client_for(rasa.url) as client:
+        raw = ('{"sender": "%s", "message": "đăng ký kết hôn"}' % issued(client)).encode()
         client.post("/api/chat", content=raw, headers={"content-type": "text/plain"})
     assert rasa.requests[0]["body"] == raw
     assert rasa.requests[0]["content_type"] == "application/json"
@@ -176,23 +184,24 @@ def test_chat_passes_the_body_through_unchanged(rasa: FakeRasa) -> None:
 def test_chat_keeps_rasa_status_and_empty_replies(rasa: FakeRasa) -> None:
     rasa.status, rasa.body = 400, json.dumps({"error": "bad"}).encode()
     with client_for(rasa.url) as client:
-        response = client.post("/api/chat", json={"sender": "u1", "message": "x"})
+        sender = issued(client)
+        response = client.post("/api/chat", json={"sender": sender, "message": "x"})
         assert response.status_code == 400 and response.json() == {"error": "bad"}
         rasa.status, rasa.body = 200, b""
-        response = client.post("/api/chat", json={"sender": "u1", "message": "x"})
+        response = client.post("/api/chat", json={"sender": sender, "message": "x"})
         assert response.status_code == 200 and response.json() == []
 
 
 def test_a_503_from_rasa_is_passed_on(rasa: FakeRasa) -> None:
     rasa.status, rasa.body = 503, json.dumps([{"text": "Hệ thống đang bận"}], ensure_ascii=False).encode()
     with client_for(rasa.url) as client:
-        response = client.post("/api/chat", json={"sender": "u1", "message": "x"})
+        response = client.post("/api/chat", json={"sender": issued(client), "message": "x"})
     assert response.status_code == 503 and response.json() == [{"text": "Hệ thống đang bận"}]
 
 
 def test_chat_when_rasa_is_unreachable_is_503_with_retry_after() -> None:
     with client_for(f"http://127.0.0.1:{closed_port()}") as client:
-        response = client.post("/api/chat", json={"sender": "u1", "message": "xin chào"})
+        response = client.post("/api/chat", json={"sender": issued(client), "message": "xin chào"})
     assert response.status_code == 503
     assert response.headers["retry-after"] == "10"
     replies = response.json()
@@ -203,7 +212,7 @@ def test_chat_when_rasa_is_unreachable_is_503_with_retry_after() -> None:
 def test_chat_with_a_non_json_upstream_reply_still_answers_json(rasa: FakeRasa) -> None:
     rasa.status, rasa.body, rasa.content_type = 502, b"<html>Bad Gateway</html>", "text/html"
     with client_for(rasa.url, raise_server_exceptions=False) as client:
-        response = client.post("/api/chat", json={"sender": "u1", "message": "x"})
+        response = client.post("/api/chat", json={"sender": issued(client), "message": "x"})
     assert isinstance(response.json(), list)
 
 
@@ -240,14 +249,32 @@ def test_no_page_has_an_inline_script_or_event_handler() -> None:
 def test_one_address_is_limited_however_many_sender_ids_it_makes_up(rasa: FakeRasa) -> None:
     settings = Settings(_env_file=None, rasa_url=rasa.url, rate_limit_address_messages=3)  # type: ignore[call-arg]
     app = create_app(settings)
+    with TestClient(app, client=("127.0.0.1", 5000)) as local:  # this machine is not counted
+        senders = [issued(local) for _ in range(7)]
+        assert all(local.post("/api/chat", json={"sender": senders[0], "message": "hi"}).status_code == 200
+                   for _ in range(5))
+    rasa.requests.clear()
     with TestClient(app, client=("203.0.113.7", 5000)) as client:
-        codes = [client.post("/api/chat", json={"sender": f"id-{i}", "message": "hi"}).status_code for i in range(5)]
-        refused = client.post("/api/chat", json={"sender": "new", "message": "hi"})
+        codes = [client.post("/api/chat", json={"sender": senders[i], "message": "hi"}).status_code for i in range(5)]
+        refused = client.post("/api/session")  # a new id is counted as well
     assert codes == [200, 200, 200, 429, 429]
-    assert int(refused.headers["retry-after"]) >= 1 and "error" in refused.json()
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1 and "error" in refused.json()
     assert len(rasa.requests) == 3  # the refused ones never reached the bot
-    # another address has its own allowance; this machine's (a browser test, a tool) is not counted
+    # another address has its own allowance
     with TestClient(app, client=("198.51.100.9", 5000)) as other:
-        assert other.post("/api/chat", json={"sender": "x", "message": "hi"}).status_code == 200
-    with TestClient(app, client=("127.0.0.1", 5000)) as local:
-        assert all(local.post("/api/chat", json={"sender": "x", "message": "hi"}).status_code == 200 for _ in range(5))
+        assert other.post("/api/chat", json={"sender": senders[6], "message": "hi"}).status_code == 200
+
+
+@pytest.mark.parametrize("sender", ["u1", "777000222", "web-abc", "web-abc.0123456789abcdef01234567", None, 5])
+def test_a_conversation_id_the_web_front_did_not_issue_is_refused(rasa: FakeRasa, sender: object) -> None:
+    with client_for(rasa.url) as client:
+        good = issued(client)
+        forged = good.rsplit(".", 1)[0] + "." + "0" * 24  # another signature on a real token
+        for bad in (sender, forged):
+            chat = client.post("/api/chat", json={"sender": bad, "message": "tôi muốn gặp cán bộ"})
+            assert chat.status_code == 403 and "/api/session" in chat.json()["error"]
+            updates = client.get("/api/updates", params={"sender": str(bad)})
+            assert updates.status_code == 403
+        assert rasa.requests == []  # none reached the bot
+        assert client.post("/api/chat", json={"sender": good, "message": "xin chào"}).status_code == 200
+        assert issued(client) != good  # each browser its own

@@ -21,8 +21,8 @@
   const POLL_OPEN_MS = 5000, POLL_HIDDEN_MS = 30000, MAX_BACKOFF_MS = 30000;
 
   const load = () => { try { return JSON.parse(localStorage.getItem(KEY) || "null"); } catch (e) { return null; } };
-  const newId = () => "web-" + (crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2));
-  const state = Object.assign({ sender: newId(), history: [], pending: [], lastId: 0, consent: false, open: false }, load() || {});
+  // the conversation id is issued by the server (POST /api/session): a browser cannot choose one
+  const state = Object.assign({ sender: null, history: [], pending: [], lastId: 0, consent: false, open: false }, load() || {});
   const save = () => {
     try { localStorage.setItem(KEY, JSON.stringify({ ...state, history: state.history.slice(-200) })); } catch (e) { /* private mode: keep in memory */ }
   };
@@ -176,7 +176,7 @@
   }
 
   // --- sending: a queue that survives reloads and network loss -------------------------
-  let sending = false, backoff = 2000, retryTimer = null;
+  let sending = false, backoff = 2000, retryTimer = null, renewals = 0;
   const typing = el("div", { class: "typing" }, "Trợ lý đang trả lời…");
   function ask(message, shown) {
     if (!state.consent || !message.trim()) return;
@@ -192,8 +192,9 @@
     sending = true;
     const next = state.pending[0];
     log.appendChild(typing); scroll();
-    let replies = null, busy = false;
+    let replies = null, busy = false, expired = false;
     try {
+      if (!state.sender) await newSession();
       const res = await fetch(base + "/api/chat", {
         method: "POST", headers: { "content-type": "application/json" },
         // message_id: a message sent again after a lost answer is answered, not handled twice
@@ -201,11 +202,17 @@
                                metadata: { page: location.href.slice(0, 300) } }),
       });
       if (res.ok) replies = await res.json();
+      else if (res.status === 403) expired = true;  // an id this server did not issue (an old one): get a new one
       else if (res.status >= 400 && res.status < 500 && res.status !== 429) replies = await res.json().catch(() => []);
       else busy = true;
     } catch (e) { /* offline or server unreachable: keep it */ }
     typing.remove();
     sending = false;
+    if (expired) {
+      state.sender = null; state.lastId = 0; save();
+      if (renewals++ < 1) { setTimeout(flush, 0); return; }  // once at once; then as when busy
+      busy = true;
+    }
     if (replies === null) {
       showStatus(busy ? "Hệ thống đang bận. Tin nhắn của anh/chị được giữ lại và sẽ tự gửi lại."
                       : "Mất kết nối. Tin nhắn của anh/chị được giữ lại và sẽ tự gửi khi có mạng.");
@@ -216,6 +223,7 @@
     }
     showStatus("");
     backoff = 2000;
+    renewals = 0;
     state.pending.shift();
     const sent = state.history.find((h) => h.key === next.key);
     if (sent) delete sent.pending;
@@ -231,9 +239,16 @@
 
   // --- staff replies ------------------------------------------------------------------
   let pollTimer = null;
+  async function newSession() {
+    const res = await fetch(base + "/api/session", { method: "POST" });
+    if (!res.ok) throw new Error("no session: " + res.status);
+    state.sender = (await res.json()).sender;
+    save();
+  }
   async function poll() {
     clearTimeout(pollTimer);
     try {
+      if (!state.sender) throw new Error("no conversation yet");
       const res = await fetch(`${base}/api/updates?sender=${encodeURIComponent(state.sender)}&after=${state.lastId}`);
       if (res.ok) {
         const data = await res.json();
