@@ -22,7 +22,6 @@ from connectors.store import ChannelStore, InboxEvent, OutboxMessage
 logger = logging.getLogger(__name__)
 
 
-
 def report_failed(channel: str, key: str, sender: str, attempts: int) -> None:
     """An incoming event that failed every attempt: no longer retried, kept for the staff
     (the console's admin page lists it)."""

@@ -32,7 +32,6 @@ logger = logging.getLogger(__name__)
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
-
 class PushConversations:
     """Runs citizens' messages through the bot and queues the replies for one platform."""
 

@@ -17,6 +17,9 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from connectors.store import ChannelStore
@@ -504,3 +507,16 @@ def test_the_session_cookie_is_secure_when_served_over_https(
     cookie = answer.headers["set-cookie"].lower()
     assert "tthc_console=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
     assert ("; secure" in cookie) is https_only
+
+
+@given(st.text(max_size=200))
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_fuzz_any_sender_id_in_the_console_and_the_widget_api_never_answers_5xx(
+        site: tuple[TestClient, Events, Settings], sender: str) -> None:
+    client, _, _ = site
+    login(client, "canbo", CLERK_PASSWORD)
+    page = client.get("/console/conversation", params={"sender": sender})
+    assert page.status_code in (200, 404, 422)  # an id never stored: not found
+    chat = client.post("/api/chat", json={"sender": sender, "message": "xin chào"})
+    updates = client.get("/api/updates", params={"sender": sender})
+    assert chat.status_code == updates.status_code == 403  # never issued: refused before Rasa
