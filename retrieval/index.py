@@ -234,8 +234,9 @@ class SearchIndex:
         rows = self.candidate_features(query, k, () if lead is None else (self.by_code[lead.code],))
         if not rows:
             return []
-        hits = self._ranked(rows, k)
-        if lead is None or (hits[0].code != lead.code and not self._ranker_allows(rows, lead.code)):
+        rank = {g: self.calibration.ranker.score(x) for g, x in rows.items()}
+        hits = self._ranked(rows, rank, k)
+        if lead is None or (hits[0].code != lead.code and not self._ranker_allows(rank, lead.code)):
             return hits
         return [lead, *(replace(h, score=min(h.score, lead.score)) for h in hits if h.code != lead.code)][:k]
 
@@ -247,14 +248,12 @@ class SearchIndex:
             return None
         return hits[0]
 
-    def _ranker_allows(self, rows: dict[int, np.ndarray], code: str) -> bool:
-        rank = {g: self.calibration.ranker.score(x) for g, x in rows.items()}
+    def _ranker_allows(self, rank: dict[int, float], code: str) -> bool:
         own = rank.get(self.by_code[code], 0.0)
         return own >= CURATED_FLOOR and max(rank.values()) - own < CURATED_GAP
 
-    def _ranked(self, rows: dict[int, np.ndarray], k: int) -> list[Hit]:
+    def _ranked(self, rows: dict[int, np.ndarray], rank: dict[int, float], k: int) -> list[Hit]:
         confidence = {g: self.calibration.confidence.score(x) for g, x in rows.items()}
-        rank = {g: self.calibration.ranker.score(x) for g, x in rows.items()}
         order = sorted(rows, key=lambda g: (-rank[g], -rows[g][0]))
         first = max(rows, key=lambda g: (confidence[g], rows[g][0]))
         if self.guides[first].tier == self.guides[order[0]].tier:

@@ -9,7 +9,7 @@ these prefixes; replies on Zalo and Telegram go to the platform id, without it.
 
 from __future__ import annotations
 
-import unicodedata
+from tthc_text.rate_limit import identity  # the one spelling-blind form of an id
 
 PUSH_CHANNELS = ("zalo", "telegram")
 RESERVED_PREFIXES = tuple(f"{channel}:" for channel in PUSH_CHANNELS)
@@ -29,17 +29,12 @@ def platform_id(channel: str, key: str) -> str:
     return key[len(prefix):] if channel in PUSH_CHANNELS and key.startswith(prefix) else key
 
 
-def _folded(sender: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKC", sender).casefold()
-                   if unicodedata.category(c) != "Cf").lstrip()
-
-
 def is_reserved(sender: str) -> bool:
     """Whether a client-chosen id would name a Zalo or Telegram conversation (however it is
     written: case, full-width letters, invisible characters)."""
-    return _folded(sender).startswith(RESERVED_PREFIXES)
+    return identity(sender).startswith(RESERVED_PREFIXES)
 
 
 def is_widget_id(sender: str) -> bool:
     """Whether an id has the form of the widget's (however it is written)."""
-    return _folded(sender).startswith(WIDGET_PREFIX)
+    return identity(sender).startswith(WIDGET_PREFIX)
