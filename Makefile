@@ -115,6 +115,7 @@ nlu-eval: $(VENV_RASA)/.installed
 bench: install index model
 	$(VENV)/bin/python -m benchmarks.retrieval
 	$(VENV)/bin/python -m benchmarks.service
+	$(VENV_RASA)/bin/python -m benchmarks.stages
 	$(VENV)/bin/python -m benchmarks.scale
 
 clean:

@@ -8,6 +8,7 @@ index, so the first citizen does not wait for it. It listens on 127.0.0.1 unless
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 
 from rasa_sdk.executor import ActionExecutor
@@ -34,6 +35,10 @@ def main() -> None:
     state = knowledge().current()
     _ = state.vocabulary  # computed now, not on the first citizen's message
     logger.info("index ready: %d guides and entries", len(state.guides))
+    # The index, the encoder and torch are long-lived: leave them out of every garbage
+    # collection from now on (each full collection would walk them all, per request).
+    gc.collect()
+    gc.freeze()
     executor = ActionExecutor()
     executor.register_package("actions")
     app = create_server(executor, settings.action_token())

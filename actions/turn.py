@@ -84,18 +84,27 @@ def state_of(tracker: Tracker) -> State:
     )
 
 
-def state_events(state: State, guides: dict[str, Guide]) -> list[EventType]:
+def state_slots(state: State, guides: dict[str, Guide]) -> dict[str, Any]:
+    """The dialogue state as slot values."""
     guide = guides.get(state.current or "")
-    return [
-        SlotSet("procedure_code", state.current),
-        SlotSet("procedure_title", guide.title if guide else None),
-        SlotSet("aspect", state.aspect),
-        SlotSet("options", list(state.options) or None),
-        SlotSet("pending", state.pending or None),
-        SlotSet("awaiting", state.awaiting),
-        SlotSet("fallback_count", float(state.misses)),
-        SlotSet("rated", list(state.rated) or None),
-    ]
+    return {
+        "procedure_code": state.current,
+        "procedure_title": guide.title if guide else None,
+        "aspect": state.aspect,
+        "options": list(state.options) or None,
+        "pending": state.pending or None,
+        "awaiting": state.awaiting,
+        "fallback_count": float(state.misses),
+        "rated": list(state.rated) or None,
+    }
+
+
+def state_events(state: State, guides: dict[str, Guide], current: dict[str, Any] | None = None) -> list[EventType]:
+    """A ``SlotSet`` for each slot of the state whose value differs from ``current`` (the
+    tracker's slots): Rasa checks every event the action returns, so unchanged ones cost."""
+    current = current or {}
+    return [SlotSet(name, value) for name, value in state_slots(state, guides).items()
+            if name not in current or current[name] != value]
 
 
 def context_of(state: KnowledgeState) -> Context:
@@ -146,7 +155,7 @@ def carry_out(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tra
         ticket = handoff(tracker, decision.handoff, decision.state.current)
         if ticket is None:
             dispatcher.utter_message(response="utter_service_unavailable")
-            return [*state_events(decision.state, state.guides),
+            return [*state_events(decision.state, state.guides, tracker.slots),
                     SlotSet("turn", {**record, "outcome": "error"})]
         values["ticket"] = f"#{ticket}"
     if decision.feedback is not None:
@@ -159,7 +168,7 @@ def carry_out(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tra
         render(reply, dispatcher, tracker, state.guides, message, **values)
     if note:
         dispatcher.utter_message(response="utter_catalog_note")
-    return [*state_events(decision.state, state.guides), SlotSet("turn", record)]
+    return [*state_events(decision.state, state.guides, tracker.slots), SlotSet("turn", record)]
 
 
 class ActionRespond(Action):

@@ -9,9 +9,12 @@ channel of the real services, side by side with a bare Rasa 3.6 bot.
   answered by a fixed response, no action server, the default in-memory tracker store.
   It is trained once into ``build/bench/bare`` (never into ``bot/models``).
 
-Then it measures, for each: latency p50/p95/p99 of single questions and of 3-turn
-conversations; throughput (messages/s) and errors at 1, 10 and 50 concurrent
-conversations; and, for the project, a soak of 200 concurrent conversations x 5 turns,
+Then it measures, for each, in ``--runs`` (3) runs that alternate which bot goes first:
+latency p50/p95/p99 of single questions and of 3-turn conversations; throughput
+(messages/s) and errors at 1, 10 and 50 concurrent clients, each level at least 300
+messages (3-turn conversations, one after another per client). ``latency``, ``throughput``
+and ``ratios`` (project / bare bot, per run, then the median) hold the medians of the runs,
+``runs`` each run. Then, for the project, a soak of 200 concurrent conversations x 5 turns,
 after which every message and reply must be in the tracker store. RSS of each process is
 read after the load. Results: a table on stdout and ``results/bench-service.json``.
 Everything is bounded in count and time and talks to 127.0.0.1 only.
@@ -25,7 +28,6 @@ import datetime as dt
 import os
 import platform
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -45,6 +47,8 @@ from tests.ports import free_port
 RESULTS = "bench-service.json"  # in results/
 BARE_DIR = REPO_ROOT / "build" / "bench" / "bare"
 
+CONCURRENCY = (1, 10, 50)
+THROUGHPUT_MESSAGES = 300  # at least, per concurrency level
 QUESTIONS = [
     "làm giấy khai sinh cần giấy tờ gì",
     "le phi dang ky ket hon bao nhieu",
@@ -141,25 +145,30 @@ async def latency(url: str, tag: str, rounds: int) -> dict[str, Any]:
     return {"single_ms": _pct(singles), "conversation_3_turns_ms": _pct(conversations)}
 
 
-async def throughput(url: str, tag: str, concurrency: int, turns: int) -> dict[str, Any]:
-    """``concurrency`` conversations at once, each ``turns`` messages in a row."""
+async def throughput(url: str, tag: str, concurrency: int, turns: int, messages: int = 0) -> dict[str, Any]:
+    """``concurrency`` conversations at once, each ``turns`` messages in a row; with
+    ``messages``, each of the ``concurrency`` clients goes on with new conversations until
+    at least that many messages are sent in all."""
     errors = 0
     times: list[float] = []
+    rounds = max(1, -(-messages // (concurrency * turns)))
     limits = httpx.Limits(max_connections=concurrency + 5, max_keepalive_connections=concurrency + 5)
     async with httpx.AsyncClient(limits=limits) as client:
-        async def conversation(n: int) -> None:
+        async def conversations(n: int) -> None:
             nonlocal errors
-            for t in range(turns):
-                ms, ok = await _say(client, url, f"{tag}-c{concurrency}-{n}", QUESTIONS[(n + t) % len(QUESTIONS)])
-                times.append(ms)
-                errors += 0 if ok else 1
+            for r in range(rounds):
+                sender = f"{tag}-c{concurrency}-{n}" if rounds == 1 else f"{tag}-c{concurrency}-{n}-{r}"
+                for t in range(turns):
+                    ms, ok = await _say(client, url, sender, QUESTIONS[(n + r + t) % len(QUESTIONS)])
+                    times.append(ms)
+                    errors += 0 if ok else 1
 
         started = time.perf_counter()
-        await asyncio.gather(*(conversation(n) for n in range(concurrency)))
+        await asyncio.gather(*(conversations(n) for n in range(concurrency)))
         elapsed = time.perf_counter() - started
-    messages = concurrency * turns
-    return {"concurrency": concurrency, "messages": messages, "seconds": round(elapsed, 1),
-            "messages_per_s": round(messages / elapsed, 2), "errors": errors, "latency_ms": _pct(times)}
+    sent = concurrency * turns * rounds
+    return {"concurrency": concurrency, "messages": sent, "seconds": round(elapsed, 1),
+            "messages_per_s": round(sent / elapsed, 2), "errors": errors, "latency_ms": _pct(times)}
 
 
 def rss_mb(process: subprocess.Popen[bytes] | None) -> float:
@@ -172,10 +181,17 @@ def rss_mb(process: subprocess.Popen[bytes] | None) -> float:
         return float("nan")
 
 
-def soak_check(database: Path, prefix: str, conversations: int, turns: int) -> dict[str, Any]:
+def soak_check(database_url: str, prefix: str, conversations: int, turns: int) -> dict[str, Any]:
     """Every message and reply of the soak is in the tracker store."""
-    with sqlite3.connect(database) as db:
-        rows = db.execute("select sender_id, type_name from events where sender_id like ?", (prefix + "%",)).fetchall()
+    from sqlalchemy import create_engine, text  # noqa: PLC0415
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as db:
+            rows = db.execute(text("select sender_id, type_name from events where sender_id like :prefix"),
+                              {"prefix": prefix + "%"}).fetchall()
+    finally:
+        engine.dispose()
     users: dict[str, int] = {}
     bots: dict[str, int] = {}
     for sender, kind in rows:
@@ -189,11 +205,10 @@ def soak_check(database: Path, prefix: str, conversations: int, turns: int) -> d
 
 
 # --- running --------------------------------------------------------------------------------
-def start_project(tmp: Path) -> tuple[Service, Service, str, Path]:
+def start_project(tmp: Path, database_url: str) -> tuple[Service, Service, str]:
     rasa_port, action_port = free_port(), free_port()
-    database = tmp / "tthc.db"
     env = {**os.environ, "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
-           "DATABASE_URL": f"sqlite:///{database}", "RASA_PORT": str(rasa_port), "RASA_INTERFACE": "127.0.0.1",
+           "DATABASE_URL": database_url, "RASA_PORT": str(rasa_port), "RASA_INTERFACE": "127.0.0.1",
            "ACTION_HOST": "127.0.0.1", "ACTION_PORT": str(action_port), "RASA_TELEMETRY_ENABLED": "false",
            "HF_HUB_OFFLINE": "1", "RATE_LIMIT_MESSAGES": "0"}
     actions = Service("actions", [sys.executable, "-m", "actions"], env,
@@ -202,13 +217,13 @@ def start_project(tmp: Path) -> tuple[Service, Service, str, Path]:
                    f"http://127.0.0.1:{rasa_port}/", tmp / "rasa.log")
     actions.start()
     rasa.start()
-    return rasa, actions, f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", database
+    return rasa, actions, f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
 
 
-def start_web(tmp: Path, rasa_url: str, database: Path) -> Service:
+def start_web(tmp: Path, rasa_url: str, database_url: str) -> Service:
     """The web front (widget API, console) in front of the project's Rasa server."""
     port = free_port()
-    env = {**os.environ, "RASA_URL": rasa_url, "DATABASE_URL": f"sqlite:///{database}", "WEB_HOST": "127.0.0.1",
+    env = {**os.environ, "RASA_URL": rasa_url, "DATABASE_URL": database_url, "WEB_HOST": "127.0.0.1",
            "WEB_PORT": str(port), "CONSOLE_SECRET_KEY": "bench-only"}
     web = Service("web", [sys.executable, "-m", "web"], env, f"http://127.0.0.1:{port}/healthz", tmp / "web.log")
     web.start()
@@ -228,32 +243,87 @@ def start_bare(tmp: Path, model: Path) -> tuple[Service, str]:
     return service, f"http://127.0.0.1:{port}/webhooks/rest/webhook"
 
 
-def run(rounds: int, soak_conversations: int, soak_turns: int) -> dict[str, Any]:
+def _median(values: list[float]) -> float:
+    return round(float(np.median(values)), 2)
+
+
+def ratios(run: dict[str, Any]) -> dict[str, float]:
+    """Project / bare bot in one run: latency ratios (lower is better) and throughput
+    ratios per concurrency (higher is better)."""
+    lat = run["latency"]
+    out = {f"{kind}_{p}": round(lat["project"][kind][p] / max(lat["bare_rasa"][kind][p], 0.001), 2)
+           for kind in ("single_ms", "conversation_3_turns_ms") for p in ("p50", "p95")}
+    for mine, bare in zip(run["throughput"]["project"], run["throughput"]["bare_rasa"]):
+        out[f"throughput_c{mine['concurrency']}"] = round(mine["messages_per_s"] / max(bare["messages_per_s"], 0.001), 2)
+    return out
+
+
+def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The runs' medians, under the keys of one run (``latency``, ``throughput``, ``ratios``);
+    errors are summed, not taken at the median."""
+    first = runs[0]
+    latency_out = {name: {kind: {p: _median([r["latency"][name][kind][p] for r in runs]) for p in row}
+                          for kind, row in kinds.items()} for name, kinds in first["latency"].items()}
+    throughput_out: dict[str, list[dict[str, Any]]] = {}
+    for name, levels in first["throughput"].items():
+        throughput_out[name] = []
+        for i, level in enumerate(levels):
+            rows = [r["throughput"][name][i] for r in runs]
+            throughput_out[name].append({
+                "concurrency": level["concurrency"], "messages": level["messages"],
+                "messages_per_s": _median([row["messages_per_s"] for row in rows]),
+                "errors": sum(row["errors"] for row in rows),
+                "latency_ms": {p: _median([row["latency_ms"][p] for row in rows]) for p in ("p50", "p95", "p99")},
+            })
+    ratio_out = {key: _median([r["ratios"][key] for r in runs]) for key in first["ratios"]}
+    return {"latency": latency_out, "throughput": throughput_out, "ratios": ratio_out}
+
+
+def run(rounds: int, soak_conversations: int, soak_turns: int, runs_count: int = 3,
+        store: str = "sqlite") -> dict[str, Any]:
     model = train_bare_bot()
     results: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30),
                     "platform": platform.platform(), "cpu": platform.processor() or platform.machine()},
         "date": dt.date.today().isoformat(),
+        "store": store,
     }
+    postgres = None
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        rasa, actions, url, database = start_project(tmp)
-        web = start_web(tmp, url.removesuffix("/webhooks/rest/webhook"), database)
+        if store == "postgresql":
+            from tests.postgres import PostgresServer  # noqa: PLC0415
+
+            postgres = PostgresServer().start()
+            database_url = postgres.create_database("bench")
+        else:
+            database_url = f"sqlite:///{tmp / 'tthc.db'}"
+        rasa, actions, url = start_project(tmp, database_url)
+        web = start_web(tmp, url.removesuffix("/webhooks/rest/webhook"), database_url)
         bare, bare_url = start_bare(tmp, model)
         try:
             # warm both up
             asyncio.run(latency(url, "warm", 3))
             asyncio.run(latency(bare_url, "warm", 3))
-            results["latency"] = {"project": asyncio.run(latency(url, "lat", rounds)),
-                                  "bare_rasa": asyncio.run(latency(bare_url, "lat", rounds))}
-            results["throughput"] = {
-                name: [asyncio.run(throughput(target, f"tp-{name}", c, 3)) for c in (1, 10, 50)]
-                for name, target in (("project", url), ("bare_rasa", bare_url))
-            }
+            targets = {"project": url, "bare_rasa": bare_url}
+            runs = []
+            for r in range(runs_count):  # alternating: project first, then the bare bot first, ...
+                names = list(targets) if r % 2 == 0 else list(reversed(targets))
+                run_result: dict[str, Any] = {"latency": {}, "throughput": {}}
+                for name in names:
+                    run_result["latency"][name] = asyncio.run(latency(targets[name], f"lat{r}", rounds))
+                    run_result["throughput"][name] = [
+                        asyncio.run(throughput(targets[name], f"tp{r}-{name}", c, 3, THROUGHPUT_MESSAGES))
+                        for c in CONCURRENCY
+                    ]
+                run_result["ratios"] = ratios(run_result)
+                runs.append(run_result)
+            results.update(medians(runs))
+            results["runs"] = runs
             started = time.perf_counter()
             soak = asyncio.run(throughput(url, "soak", soak_conversations, soak_turns))
             soak["wall_s"] = round(time.perf_counter() - started, 1)
-            soak.update(soak_check(database, f"soak-c{soak_conversations}-", soak_conversations, soak_turns))
+            soak.update(soak_check(database_url, f"soak-c{soak_conversations}-", soak_conversations, soak_turns))
             results["soak"] = soak
             results["rss_mb"] = {"rasa_server": rss_mb(rasa.process), "action_server": rss_mb(actions.process),
                                  "web_front": rss_mb(web.process), "bare_rasa_server": rss_mb(bare.process)}
@@ -263,6 +333,8 @@ def run(rounds: int, soak_conversations: int, soak_turns: int) -> dict[str, Any]
             bare.stop()
             rasa.stop()
             actions.stop()
+            if postgres is not None:
+                postgres.stop()
     return results
 
 
@@ -309,8 +381,8 @@ def print_table(results: dict[str, Any]) -> None:
         for kind in ("single_ms", "conversation_3_turns_ms"):
             row = lat[name][kind]
             print(f"{name + ' ' + kind:34} {row['p50']:>8} {row['p95']:>8} {row['p99']:>8}")
-    ratio = lat["project"]["single_ms"]["p50"] / max(lat["bare_rasa"]["single_ms"]["p50"], 0.001)
-    print(f"project / bare Rasa, single question p50: x{ratio:.1f}")
+    print(f"project / bare Rasa (median of {len(results.get('runs', [])) or 1} runs' ratios): "
+          + ", ".join(f"{key} x{value}" for key, value in results.get("ratios", {}).items()))
     print(f"\n{'throughput':20} {'conc':>5} {'msg/s':>8} {'errors':>7} {'p95 ms':>8}")
     for name, rows in results["throughput"].items():
         for row in rows:
@@ -329,10 +401,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--soak-conversations", type=int, default=200)
     parser.add_argument("--soak-turns", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3,
+                        help="alternating runs of both bots; medians in latency/throughput/ratios, the runs in 'runs'")
+    parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="the project's database (postgresql: a throw-away local server, fsync off as "
+                             "in the tests); results in bench-service.json or bench-service-postgresql.json")
     args = parser.parse_args()
-    results = run(args.rounds, args.soak_conversations, args.soak_turns)
+    results = run(args.rounds, args.soak_conversations, args.soak_turns, args.runs, args.store)
     print_table(results)
-    save(results, RESULTS)
+    save(results, RESULTS if args.store == "sqlite" else "bench-service-postgresql.json")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from connectors.runtime import tune_after_start
 from connectors.messages import empty_message_text, parse_rest_body, too_fast_text, unavailable_text
 from connectors.ratelimit import app_limiter
 from connectors.settings import get_settings
@@ -118,6 +119,7 @@ class PoliteRestInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         module = inspect.getmodule(self)
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
+        webhook.listener("after_server_start")(tune_after_start)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -19,9 +19,14 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy.engine.url import make_url
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.engine.url import URL, make_url
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from connectors.settings import get_settings
+from tthc_text.sqlite import apply_pragmas
 
 
 @dataclass
@@ -69,11 +74,25 @@ class _StoredOnce:
         return data
 
 
+def sqlite_engine(url: URL) -> Engine:
+    """An engine for a SQLite file that keeps its connections open (SQLAlchemy 1.4 opens a new
+    one per session for a file) with the project's pragmas (WAL, ``synchronous=NORMAL``)."""
+    engine = create_engine(url, poolclass=QueuePool, pool_size=2, max_overflow=8,
+                           connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        apply_pragmas(dbapi_connection)
+
+    return engine
+
+
 class UrlSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` whose connection comes from the settings.
 
     ``DATABASE_URL`` (or ``TRACKER_STORE_URL`` if set): ``sqlite:///build/tthc.db`` by
-    default, or ``postgresql://user:password@host:5432/tthc``.
+    default, or ``postgresql://user:password@host:5432/tthc``. A SQLite file is used in WAL
+    mode with ``synchronous=NORMAL`` through kept-open connections (:func:`sqlite_engine`).
     """
 
     def __init__(
@@ -95,6 +114,11 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
             query=dict(url.query) or None,
         )
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            engine = sqlite_engine(self.engine.url)
+            self.engine.dispose()
+            self.engine = engine
+            self.sessionmaker = sessionmaker(bind=engine)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
         """The events to store (Rasa's choice), each storing the message's metadata once."""

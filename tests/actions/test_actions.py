@@ -110,9 +110,27 @@ def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def respond(tracker: Tracker) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Run action_respond: its messages and its slots (the turn record among them)."""
+    """Run action_respond: its messages and the slots after it (the tracker's, updated by
+    the action's events, as Rasa applies them; the turn record among them)."""
     messages, events = run(ActionRespond(), tracker)
-    return messages, slot_events(events)
+    return messages, {**tracker.slots, **slot_events(events)}
+
+
+def test_only_the_slots_that_change_are_set(kb: Knowledge) -> None:
+    """Rasa validates every event an action returns: an unchanged slot is not sent again."""
+    first = make_tracker("làm giấy khai sinh cho con", "ask_procedure")
+    _, events = run(ActionRespond(), first)
+    after = {**first.slots, **slot_events(events)}
+    sent = {e["name"] for e in events}
+    assert {"procedure_code", "procedure_title", "aspect", "turn"} <= sent
+    assert "options" not in sent and "pending" not in sent  # None before and after
+    # the same question again, from the state it left: the procedure is not set again, and
+    # whatever is sent differs from what the tracker holds
+    again = make_tracker("làm giấy khai sinh cho con", "ask_procedure", slots=after)
+    _, events = run(ActionRespond(), again)
+    assert "turn" in {e["name"] for e in events}
+    assert not {"procedure_code", "procedure_title", "aspect"} & {e["name"] for e in events}
+    assert all(e["value"] != again.slots.get(e["name"]) for e in events if e["name"] != "turn")
 
 
 def payload(button: dict[str, str]) -> tuple[str, dict[str, str]]:
@@ -312,9 +330,9 @@ def test_place_question_names_the_resolved_ward(kb: Knowledge) -> None:
 
 def test_retrieval_failure_says_the_service_is_unavailable(tmp_path: Path, use_knowledge: Any) -> None:
     use_knowledge(Knowledge(Settings(_env_file=None, index_dir=tmp_path / "no-index", procedures_dir=tmp_path)))  # type: ignore[call-arg]
-    messages, slots = respond(make_tracker("làm giấy khai sinh", "ask_procedure"))
+    messages, events = run(ActionRespond(), make_tracker("làm giấy khai sinh", "ask_procedure"))
     assert [m["response"] for m in messages] == ["utter_service_unavailable"]
-    assert slots == {"turn": {"outcome": "error", "codes": [], "aspect": None}}
+    assert slot_events(events) == {"turn": {"outcome": "error", "codes": [], "aspect": None}}
 
 
 # ------------------------------------------------------------------ knowledge

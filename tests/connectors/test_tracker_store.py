@@ -140,3 +140,16 @@ def test_a_failure_hidden_by_rasas_fail_safe_wrapper_is_reported(tracker_db: Pat
     healthy, broken = asyncio.run(scenario())
     assert healthy is False
     assert broken is True  # ... but the channel is told
+
+
+def test_a_sqlite_file_is_used_in_wal_mode_with_normal_sync_and_kept_connections(tracker_db: Path) -> None:
+    store = UrlSQLTrackerStore(domain=DOMAIN)
+    with store.engine.connect() as connection:
+        mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        sync = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+    assert (mode, sync) == ("wal", 1)  # 1 = NORMAL
+    assert type(store.engine.pool).__name__ == "QueuePool"
+    asyncio.run(store.save(conversation("citizen-wal")))
+    # another process's plain connection reads what was committed
+    with sqlite3.connect(tracker_db) as db:
+        assert db.execute("select count(*) from events where sender_id = 'citizen-wal'").fetchone()[0] == 2
