@@ -40,6 +40,7 @@ import numpy as np
 import psutil
 import yaml
 
+from benchmarks.questions import CONVERSATION, QUESTIONS
 from benchmarks.report import save
 from tests.integration.harness import RASA_PYTHON, REPO_ROOT, Service
 from tests.ports import free_port
@@ -49,17 +50,6 @@ BARE_DIR = REPO_ROOT / "build" / "bench" / "bare"
 
 CONCURRENCY = (1, 10, 50)
 THROUGHPUT_MESSAGES = 300  # at least, per concurrency level
-QUESTIONS = [
-    "làm giấy khai sinh cần giấy tờ gì",
-    "le phi dang ky ket hon bao nhieu",
-    "đổi cccd nộp ở đâu",
-    "dk tam tru mat bao lau",
-    "xin chào",
-    "làm hộ chiếu có nộp online được không",
-    "cảm ơn",
-    "đăng ký thường trú cần điều kiện gì",
-]
-CONVERSATION = ["làm giấy khai sinh cần giấy tờ gì", "còn lệ phí thì sao", "nộp ở đâu"]
 
 
 # --- the bare Rasa bot ------------------------------------------------------------------

@@ -27,20 +27,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.questions import CONVERSATION, QUESTIONS
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 APP_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 RESULTS = "bench-stages.json"
-QUESTIONS = [  # as benchmarks/service.py asks them
-    "làm giấy khai sinh cần giấy tờ gì",
-    "le phi dang ky ket hon bao nhieu",
-    "đổi cccd nộp ở đâu",
-    "dk tam tru mat bao lau",
-    "xin chào",
-    "làm hộ chiếu có nộp online được không",
-    "cảm ơn",
-    "đăng ký thường trú cần điều kiện gì",
-]
-CONVERSATION = ["làm giấy khai sinh cần giấy tờ gì", "còn lệ phí thì sao", "nộp ở đâu"]
 STAGES = ("tracker_load", "nlu_parse", "predictions", "action_http", "action_validation", "action_other",
           "tracker_save", "other", "total")
 

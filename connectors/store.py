@@ -34,7 +34,6 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
-    event,
     func,
     inspect,
     select,
@@ -43,8 +42,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-
-from tthc_text.sqlite import apply_pragmas
 
 metadata = MetaData()
 
@@ -143,9 +140,7 @@ def _engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # Several processes share the file (Rasa's tracker store, the console): wait for locks.
-        engine = create_engine(url, connect_args={"timeout": 30})
-        event.listen(engine, "connect", lambda dbapi_connection, _record: apply_pragmas(dbapi_connection))
-        return engine
+        return create_engine(url, connect_args={"timeout": 30})
     return create_engine(url, pool_pre_ping=True)
 
 

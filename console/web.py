@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import logging
+import os
 import secrets
 import subprocess
 import sys
@@ -438,7 +439,7 @@ def create_console(settings: Settings | None = None) -> FastAPI:
                 guide = next(g for g in load_guides(settings.procedures_dir).guides if g.code == code)
                 return page(request, "guide_edit.html", user, status_code=400, guide=guide, error=str(error),
                             saved=None, text_fields=curation.EDITABLE_TEXT, list_fields=curation.EDITABLE_LISTS)
-        _rebuild_index_in_background()
+        _rebuild_index_in_background(settings)
         return RedirectResponse(f"/console/guides/{quote(code)}?saved=1", status_code=303)
 
     # --- admin ---------------------------------------------------------------------------
@@ -519,11 +520,19 @@ def _titles(settings: Settings) -> dict[str, str]:
         return {}
 
 
-def _rebuild_index_in_background() -> None:
+def rebuild_environment(settings: Settings) -> dict[str, str]:
+    """The rebuild's environment: this console's content folders, whatever the process's own
+    environment says (a console started with settings passed in, as in the tests, rebuilds
+    its own index, not the default one)."""
+    return {**os.environ, "PROCEDURES_DIR": str(settings.procedures_dir), "INDEX_DIR": str(settings.index_dir),
+            "NLU_DIR": str(settings.nlu_dir), "CATALOG_DIR": str(settings.catalog_dir or "")}
+
+
+def _rebuild_index_in_background(settings: Settings) -> None:
     """Rebuild the search index if the edit made it stale; the action server then swaps it in."""
     tthc = Path(sys.executable).with_name("tthc")
     try:
-        subprocess.Popen([str(tthc), "index", "build", "--if-stale"], cwd=REPO_ROOT,
+        subprocess.Popen([str(tthc), "index", "build", "--if-stale"], cwd=REPO_ROOT, env=rebuild_environment(settings),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     except OSError:
         logger.exception("could not start the index rebuild")

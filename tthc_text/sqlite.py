@@ -1,4 +1,5 @@
-"""How every process opens the shared SQLite file (standard library only: both runtimes).
+"""How the conversation store (Rasa's tracker store) and the console open the shared SQLite
+file (standard library only: both runtimes).
 
 WAL lets readers (the console, the action server) go on while Rasa writes; ``synchronous=NORMAL``
 in WAL mode keeps every commit across a crash of the process and syncs the disk at checkpoints

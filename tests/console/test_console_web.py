@@ -9,6 +9,8 @@ import html
 import json
 import re
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +30,7 @@ from console.migrate import upgrade
 from console.models import AuditLog, Feedback, HandoffTicket, StaffSession
 from console.store import open_ticket
 from console.users import create_user, set_password
+from console.web import rebuild_environment
 from tthc.settings import Settings
 from web.app import create_app
 
@@ -84,8 +87,9 @@ def site(tmp_path: Path) -> Iterator[tuple[TestClient, Events, Settings]]:
     with session_scope(engine_for(url)) as session:
         create_user(session, "quantri", ADMIN_PASSWORD, "admin")
         create_user(session, "canbo", CLERK_PASSWORD, "clerk")
+    # the index and the catalog of this test: an edit's background rebuild never touches build/index
     settings = Settings(database_url=url, procedures_dir=procedures, console_secret_key="test-secret",
-                        rasa_url="http://127.0.0.1:9")
+                        rasa_url="http://127.0.0.1:9", index_dir=tmp_path / "index", catalog_dir=None)
     with TestClient(create_app(settings), base_url="http://testserver") as client:
         yield client, events, settings
 
@@ -520,3 +524,15 @@ def test_fuzz_any_sender_id_in_the_console_and_the_widget_api_never_answers_5xx(
     chat = client.post("/api/chat", json={"sender": sender, "message": "xin chào"})
     updates = client.get("/api/updates", params={"sender": sender})
     assert chat.status_code == updates.status_code == 403  # never issued: refused before Rasa
+
+
+def test_the_rebuild_after_an_edit_reads_the_consoles_own_folders(tmp_path: Path) -> None:
+    """The background ``tthc index build`` gets this console's folders, not the defaults."""
+    settings = Settings(_env_file=None, procedures_dir=tmp_path / "guides", index_dir=tmp_path / "index",  # type: ignore[call-arg]
+                        catalog_dir=None)
+    seen = subprocess.run(
+        [sys.executable, "-c", "from tthc.settings import Settings; s = Settings(_env_file=None); "
+                               "print(s.procedures_dir, s.index_dir, s.catalog_dir, sep='|')"],
+        env=rebuild_environment(settings), capture_output=True, text=True, check=True,
+    ).stdout.strip().split("|")
+    assert seen == [str(tmp_path / "guides"), str(tmp_path / "index"), "None"]
