@@ -147,7 +147,7 @@ async def throughput(url: str, tag: str, concurrency: int, turns: int, messages:
         async def conversations(n: int) -> None:
             nonlocal errors
             for r in range(rounds):
-                sender = f"{tag}-c{concurrency}-{n}" if rounds == 1 else f"{tag}-c{concurrency}-{n}-{r}"
+                sender = f"{tag}-c{concurrency}-{n}-{r}"
                 for t in range(turns):
                     ms, ok = await _say(client, url, sender, QUESTIONS[(n + r + t) % len(QUESTIONS)])
                     times.append(ms)

@@ -18,6 +18,7 @@ import functools
 import logging
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -114,9 +115,7 @@ def instrument(agent: Any, clock: StageClock) -> None:
 
 
 def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    n = len(ordered)
-    return round((ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2), 2) if n else 0.0
+    return round(statistics.median(values), 2) if values else 0.0
 
 
 async def measure(agent: Any, clock: StageClock, rounds: int) -> dict[str, dict[str, float]]:

@@ -34,9 +34,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.runtime import tune_after_start
 from connectors.messages import empty_message_text, parse_rest_body, too_fast_text, unavailable_text
 from connectors.ratelimit import app_limiter
+from connectors.runtime import tune_after_start
 from connectors.settings import get_settings
 from connectors.trace import trace_message, turn_record, wants_trace
 from connectors.tracker_store import watch_store
