@@ -36,7 +36,8 @@ CATALOG = REPO_ROOT.parent / "shared" / "data" / "national-procedures"
 # What each of the three rankers finds, from the same build: the eval files per scenario.
 EVAL_FILES = {
     "curated": ("eval.yml", "oos_catalog.yml"),
-    "both-tiers": ("eval.yml", "faq_catalog.yml", "faq_catalog_holdout.yml", "oos_catalog.yml"),
+    "both-tiers": ("eval.yml", "faq_catalog.yml", "faq_catalog_holdout.yml", "faq_catalog_blind3.yml",
+                   "oos_catalog.yml"),
     "catalog": ("eval.yml",),
 }
 

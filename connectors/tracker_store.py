@@ -9,6 +9,8 @@ again later (Zalo, Telegram) instead of acknowledging a message that was not sto
 
 from __future__ import annotations
 
+import itertools
+import json
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import URL, make_url
 from sqlalchemy.orm import sessionmaker
@@ -87,6 +89,11 @@ def sqlite_engine(url: URL) -> Engine:
     return engine
 
 
+# The number of a tracker's events already in the store, kept on the tracker object between
+# its retrieval and its save (Rasa's lock store holds the conversation in between).
+_STORED = "_tthc_stored_events"
+
+
 class UrlSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` whose connection comes from the settings.
 
@@ -121,23 +128,54 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             self.sessionmaker = sessionmaker(bind=engine)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
-        """The events to store (Rasa's choice), each storing the message's metadata once."""
-        for event in super()._additional_events(session, tracker):
+        """The events not yet stored, each storing the message's metadata once.
+
+        Rasa counts the stored events of the conversation's session with a query on every
+        save; a tracker this store retrieved or saved knows that number already."""
+        stored = getattr(tracker, _STORED, None)
+        events = (
+            super()._additional_events(session, tracker)
+            if stored is None
+            else itertools.islice(tracker.events, stored, len(tracker.events))
+        )
+        for event in events:
             yield _StoredOnce(event)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's save with the new events in one INSERT (not one ORM object each), committed
+        before the reply goes out."""
         try:
-            await super().save(tracker)
+            await self.stream_events(tracker)
+            with self.session_scope() as session:
+                rows = []
+                for stored in self._additional_events(session, tracker):
+                    data = stored.as_dict()
+                    parse_data = data.get("parse_data")
+                    rows.append({
+                        "sender_id": tracker.sender_id,
+                        "type_name": stored.type_name,
+                        "timestamp": data.get("timestamp"),
+                        "intent_name": (parse_data.get("intent") or {}).get("name") if isinstance(parse_data, dict) else None,
+                        "action_name": data.get("name"),
+                        "data": json.dumps(data),
+                    })
+                if rows:
+                    session.execute(insert(self.SQLEvent.__table__), rows)
+                session.commit()
+            setattr(tracker, _STORED, len(tracker.events))
         except Exception as error:
             _failed(error)
             raise
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         try:
-            return await super().retrieve(sender_id)
+            tracker = await super().retrieve(sender_id)
         except Exception as error:
             _failed(error)
             raise
+        if tracker is not None:
+            setattr(tracker, _STORED, len(tracker.events))
+        return tracker
 
     async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
         try:

@@ -51,11 +51,13 @@ class LexicalScorer:
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self.unknown_idf = math.log(1 + n)
         self.guide_vocab = guide_vocab
-        self.guide_passages: list[list[frozenset[str]]] = [[] for _ in range(self.n_guides)]
+        # each guide's passages without aspect words, with their IDF mass, for :meth:`precision`
+        self.guide_passages: list[list[tuple[frozenset[str], float]]] = [[] for _ in range(self.n_guides)]
         for tokens, guide in zip(passage_tokens, passage_guide):
             content = frozenset(t for t in tokens if t not in STOP_TOKENS)
-            if content:
-                self.guide_passages[guide].append(content)
+            total = sum(self.weight(t) for t in content)
+            if total > 0:
+                self.guide_passages[guide].append((content, total))
 
     def weight(self, token: str) -> float:
         return self.idf.get(token, self.unknown_idf)
@@ -75,24 +77,25 @@ class LexicalScorer:
         "đăng ký kết hôn" covers the title "Đăng ký kết hôn" fully but not "Đăng ký lại kết
         hôn": this keeps a sibling procedure with an extra distinguishing word below.
         """
-        query = set(tokens)
+        query = frozenset(tokens)
         best = 0.0
-        for passage in self.guide_passages[guide]:
-            total = sum(self.weight(t) for t in passage)
-            if total > 0:
-                best = max(best, sum(self.weight(t) for t in passage if t in query) / total)
+        for passage, total in self.guide_passages[guide]:
+            shared = passage & query
+            if shared:
+                best = max(best, sum(self.weight(t) for t in shared) / total)
         return best
 
     def top_guides(self, tokens: Sequence[str], k: int) -> dict[int, float]:
         """Best BM25 score per guide among the top passages."""
         if not tokens or not len(self.passage_guide):
             return {}
-        n_passages = len(self.passage_guide)
-        docs, scores = self.bm25.retrieve(
-            [list(tokens)], k=min(n_passages, k * 8), show_progress=False, n_threads=1
-        )
+        scores = self.bm25.get_scores(list(tokens))
+        n = min(len(scores), k * 8)
+        # the n best passages, best first (ties in passage order), without bm25s's thread pool
+        top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
+        top = top[np.lexsort((top, -scores[top]))]
         best: dict[int, float] = {}
-        for doc, score in zip(docs[0], scores[0]):
+        for doc, score in zip(top, scores[top]):
             if score <= 0:
                 continue
             guide = int(self.passage_guide[int(doc)])
@@ -101,3 +104,4 @@ class LexicalScorer:
             if len(best) >= k:
                 break
         return best
+

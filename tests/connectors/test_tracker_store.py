@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
@@ -92,6 +93,48 @@ def test_a_messages_metadata_is_stored_once_and_comes_back_whole(tracker_db: Pat
     assert loaded.metadata == {**metadata, "model_id": "m-1"}
     assert loaded.parse_data["metadata"]["client"] == metadata["client"]
     assert loaded.intent["name"] == "hoi_thu_tuc"
+
+
+def _turn(text: str) -> list[Any]:
+    return [UserUttered(text, {"name": "hoi_thu_tuc", "confidence": 0.9}), BotUttered(f"trả lời: {text}"),
+            ActionExecuted("action_listen")]
+
+
+def test_each_turn_is_stored_once_in_order_across_saves_replicas_and_sessions(tracker_db: Path) -> None:
+    """The store knows how many of a tracker's events it holds (no count query per save): a
+    tracker saved after every turn, then retrieved by another replica and extended, then given
+    a new session, leaves every event exactly once, in order, with its intent and action."""
+
+    async def scenario() -> tuple[Any, Any]:
+        one, two = UrlSQLTrackerStore(domain=DOMAIN), UrlSQLTrackerStore(domain=DOMAIN)
+        tracker = DialogueStateTracker.from_events("citizen-t", [ActionExecuted("action_listen")])
+        for text in ("câu 1", "câu 2"):
+            for event in _turn(text):
+                tracker.update(event)
+            await one.save(tracker)
+        await one.save(tracker)  # nothing new: nothing written
+        other = await two.retrieve("citizen-t")  # another replica takes the next message
+        for event in _turn("câu 3"):
+            other.update(event)
+        await two.save(other)
+        later = await one.retrieve("citizen-t")  # the first replica sees all of it
+        for event in [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+                      *_turn("câu 4")]:
+            later.update(event)
+        await one.save(later)
+        return await two.retrieve("citizen-t"), await two.retrieve_full_tracker("citizen-t")
+
+    current, full = asyncio.run(scenario())
+    with sqlite3.connect(tracker_db) as db:
+        rows = db.execute("select type_name, intent_name, action_name, data from events order by id").fetchall()
+    users = [r for r in rows if r[0] == "user"]
+    assert [json.loads(u[3])["text"] for u in users] == ["câu 1", "câu 2", "câu 3", "câu 4"]
+    assert ["câu 1", "câu 2", "câu 3", "câu 4"] == [e.text for e in full.events if isinstance(e, UserUttered)]
+    assert len(rows) == len(full.events) == 1 + 3 * 3 + 3 + 3
+    assert all(u[1] == "hoi_thu_tuc" for u in users)
+    assert [r[2] for r in rows if r[0] == "action"][:2] == ["action_listen", "action_listen"]
+    # the current session starts at the last SessionStarted
+    assert [e.text for e in current.events if isinstance(e, UserUttered)] == ["câu 4"]
 
 
 def test_an_explicit_url_wins_over_the_settings(tracker_db: Path, tmp_path: Path) -> None:

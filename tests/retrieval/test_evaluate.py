@@ -200,3 +200,22 @@ def test_the_project_eval_file_loads() -> None:
             assert unicodedata.is_normalized("NFD", item.q)
         for code in item.codes:
             assert code.count(".") == 1
+
+
+@pytest.mark.parametrize("name", ["faq_catalog.yml", "faq_catalog_holdout.yml", "faq_catalog_blind3.yml"])
+def test_the_catalog_faq_sets_ask_about_catalog_procedures_without_a_curated_guide(
+    name: str, national_catalog: Path
+) -> None:
+    """Each formal FAQ set asks about real catalog records the curated guides do not cover,
+    formally (with or without diacritics)."""
+    from guides.catalog.records import catalog_files  # noqa: PLC0415
+    from guides.loader import load_guides  # noqa: PLC0415
+
+    items = load_eval_items(REPO / "retrieval" / "data" / name)
+    codes = {path.stem for path in catalog_files(national_catalog)}
+    curated = {g.code for g in load_guides(REPO / "procedures").guides}
+    assert len(items) >= 150
+    for item in items:
+        assert item.in_scope, item
+        assert set(item.codes) <= codes and not set(item.codes) & curated, item
+        assert item.style.startswith("formal") and unicodedata.is_normalized("NFC", item.q)
