@@ -104,4 +104,3 @@ class LexicalScorer:
             if len(best) >= k:
                 break
         return best
-
