@@ -21,6 +21,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy import create_engine, event, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import URL, make_url
@@ -150,12 +151,12 @@ class UrlSQLTrackerStore(SQLTrackerStore):
                 rows = []
                 for stored in self._additional_events(session, tracker):
                     data = stored.as_dict()
-                    parse_data = data.get("parse_data")
+                    intent = (data.get("parse_data") or {}).get("intent") or {}
                     rows.append({
                         "sender_id": tracker.sender_id,
                         "type_name": stored.type_name,
                         "timestamp": data.get("timestamp"),
-                        "intent_name": (parse_data.get("intent") or {}).get("name") if isinstance(parse_data, dict) else None,
+                        "intent_name": intent.get(INTENT_NAME_KEY),
                         "action_name": data.get("name"),
                         "data": json.dumps(data),
                     })

@@ -90,10 +90,11 @@ class LexicalScorer:
         if not tokens or not len(self.passage_guide):
             return {}
         scores = self.bm25.get_scores(list(tokens))
+        negative = -scores
         n = min(len(scores), k * 8)
         # the n best passages, best first (ties in passage order), without bm25s's thread pool
-        top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
-        top = top[np.lexsort((top, -scores[top]))]
+        top = np.argpartition(negative, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
+        top = top[np.lexsort((top, negative[top]))]
         best: dict[int, float] = {}
         for doc, score in zip(top, scores[top]):
             if score <= 0:
