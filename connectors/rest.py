@@ -36,7 +36,7 @@ from sanic.response import HTTPResponse
 
 from connectors.messages import empty_message_text, parse_rest_body, too_fast_text, unavailable_text
 from connectors.ratelimit import app_limiter
-from connectors.runtime import tune_after_start
+from connectors.runtime import close_kept_sessions, tune_after_start
 from connectors.settings import get_settings
 from connectors.trace import trace_message, turn_record, wants_trace
 from connectors.tracker_store import watch_store
@@ -120,6 +120,7 @@ class PoliteRestInput(InputChannel):
         module = inspect.getmodule(self)
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
         webhook.listener("after_server_start")(tune_after_start)
+        webhook.listener("before_server_stop")(close_kept_sessions)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

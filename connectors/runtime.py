@@ -14,16 +14,27 @@ message:
   first checks the schema itself against the JSON Schema meta-schema, on every call (the
   larger part of the check). The same schema, checked once, validates each reply with the same
   errors.
+- **each graph is built once**: Rasa's graph runner derives, on every run (one NLU parse and
+  each policy prediction), the sub-graph its targets need, walking the dependencies
+  recursively, and rebuilds the task graph from it. For the same targets both are the same
+  each time: they are built on the first run and reused (the inputs are added to a copy).
+- **the connection to the action server is kept open**: Rasa opens an HTTP session (and so a
+  new TCP connection, on both sides) for every call of the action server. Each endpoint keeps
+  one session per event loop instead, and its connections are reused (aiohttp drops one the
+  server closed, so a restarted action server is reached again on a new one).
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from functools import lru_cache
 from typing import Any
 
 logger = logging.getLogger(__name__)
+
+_open_sessions: list[tuple[asyncio.AbstractEventLoop, Any]] = []  # (loop, session), closed when the server stops
 
 
 @lru_cache(maxsize=1)
@@ -55,15 +66,78 @@ def validate_action_result(self: Any, result: dict[str, Any]) -> bool:
     return True
 
 
+def run_graph(self: Any, inputs: dict[str, Any] | None = None, targets: list[str] | None = None) -> dict[str, Any]:
+    """``DaskGraphRunner.run`` with the task graph of each set of targets built once."""
+    import dask  # noqa: PLC0415
+    from rasa.engine.exceptions import GraphRunError  # noqa: PLC0415
+
+    run_targets = targets if targets else self._graph_schema.target_names
+    graphs: dict[tuple[str, ...], dict[str, Any]] = self.__dict__.setdefault("_tthc_graphs", {})
+    key = tuple(run_targets)
+    if key not in graphs:
+        graphs[key] = self._build_dask_graph(self._graph_schema.minimal_graph_schema(run_targets))
+    graph = dict(graphs[key])
+    if inputs:
+        self._add_inputs_to_graph(inputs, graph)
+    try:
+        return dict(dask.get(graph, run_targets))
+    except RuntimeError as error:
+        raise GraphRunError("Error running runner.") from error
+
+
+class KeptSession:
+    """What ``async with endpoint.session()`` enters in Rasa: an open session, left open."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> Any:
+        return self.session
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+
+def endpoint_session(self: Any) -> KeptSession:
+    """``EndpointConfig.session`` with the endpoint's session opened once per event loop
+    (the same headers, authentication and time limit as Rasa gives it)."""
+    import aiohttp  # noqa: PLC0415
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT  # noqa: PLC0415
+
+    loop = asyncio.get_running_loop()
+    kept = self.__dict__.get("_tthc_session")
+    if kept is None or kept[0] is not loop or kept[1].closed:
+        auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
+        session = aiohttp.ClientSession(headers=self.headers, auth=auth,
+                                        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT))
+        kept = self.__dict__["_tthc_session"] = (loop, session)
+        _open_sessions.append(kept)
+    return KeptSession(kept[1])
+
+
+async def close_kept_sessions(_app: Any = None, _loop: Any = None) -> None:
+    """The server's ``before_server_stop`` listener: close the sessions kept on its loop."""
+    loop = asyncio.get_running_loop()
+    for kept in [k for k in _open_sessions if k[0] is loop]:
+        _open_sessions.remove(kept)
+        await kept[1].close()
+
+
 def tune_process() -> None:
-    """Install the reply validator and freeze the heap loaded so far (idempotent)."""
+    """Install the reply validator and the graph cache, and freeze the heap loaded so far
+    (idempotent)."""
     from rasa.core.actions.action import RemoteAction  # noqa: PLC0415
+    from rasa.engine.runner.dask import DaskGraphRunner  # noqa: PLC0415
+    from rasa.utils.endpoints import EndpointConfig  # noqa: PLC0415
 
     action_reply_validator()
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+    DaskGraphRunner.run = run_graph  # type: ignore[method-assign]
+    EndpointConfig.session = endpoint_session  # type: ignore[method-assign]
     gc.collect()
     gc.freeze()
-    logger.info("tuned: the action reply validator built once; %d objects frozen out of garbage collection",
+    logger.info("tuned: the action reply validator and each graph built once, the action server's connection "
+                "kept open; %d objects frozen out of garbage collection",
                 gc.get_freeze_count())
 
 

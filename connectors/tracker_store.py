@@ -19,10 +19,10 @@ from typing import Any
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
-from sqlalchemy import create_engine, event, insert
+from sqlalchemy import bindparam, create_engine, event, func, insert, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import URL, make_url
 from sqlalchemy.orm import sessionmaker
@@ -127,6 +127,28 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             self.engine.dispose()
             self.engine = engine
             self.sessionmaker = sessionmaker(bind=engine)
+        # Rasa builds its ORM query (with the session-start sub-query) for every message,
+        # and SQLAlchemy derives its cache key each time: built once, the key is kept.
+        table = self.SQLEvent.__table__
+        sender = bindparam("sender_id")
+        session_start = (select(func.max(table.c.timestamp))
+                         .where(table.c.sender_id == sender, table.c.type_name == SessionStarted.type_name)
+                         .scalar_subquery())
+        self._all_events = select(table.c.data).where(table.c.sender_id == sender).order_by(table.c.id)
+        self._session_events = (select(table.c.data)
+                                .where(table.c.sender_id == sender,
+                                       or_(table.c.timestamp >= session_start, session_start.is_(None)))
+                                .order_by(table.c.id))
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+        """Rasa's retrieve (the events of the last session, or of all sessions, in the order
+        stored) with statements built once."""
+        statement = self._all_events if fetch_events_from_all_sessions else self._session_events
+        with self.session_scope() as session:
+            events = [json.loads(data) for data in session.execute(statement, {"sender_id": sender_id}).scalars()]
+        if not self.domain or not events:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
         """The events not yet stored, each storing the message's metadata once.

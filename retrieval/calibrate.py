@@ -51,6 +51,10 @@ class Calibration:
         z = float(np.dot(self.weights, x) + self.bias)
         return float(1.0 / (1.0 + np.exp(-z)))
 
+    def scores(self, rows: np.ndarray) -> np.ndarray:
+        """:meth:`score` of each row of a (candidates x features) matrix."""
+        return 1.0 / (1.0 + np.exp(-(rows @ np.asarray(self.weights) + self.bias)))
+
     def to_json(self) -> dict[str, object]:
         return {"features": list(FEATURES), "weights": list(self.weights), "bias": self.bias}
 

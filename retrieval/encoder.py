@@ -15,12 +15,13 @@ import logging
 import os
 import random
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
+from retrieval.lexical import Query
 from retrieval.noise import ContextNoise, maybe_wrap
 from tthc_text import lexical_tokens, normalize, search_text
 
@@ -144,7 +145,7 @@ def train_static_encoder(
         SentenceTransformerTrainingArguments,
         losses,
     )
-    from sentence_transformers.models import StaticEmbedding  # noqa: PLC0415
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding  # noqa: PLC0415
     from sentence_transformers.training_args import BatchSamplers  # noqa: PLC0415
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers  # noqa: PLC0415
 
@@ -217,3 +218,43 @@ def encode(model, texts: Sequence[str], form: InputForm, batch_size: int = 512) 
         show_progress_bar=False,
     )
     return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+QueryEncoder = Callable[[Query], np.ndarray]
+
+
+def query_encoder(model, form: InputForm) -> QueryEncoder:  # type: ignore[no-untyped-def]
+    """One query's unit vector, as :func:`encode` gives it.
+
+    For the project's own model (one ``StaticEmbedding``, the mean of token vectors) the
+    vector is computed from the token table directly: sentence-transformers' batching and
+    torch's per-call set-up cost several times the arithmetic for a single short query.
+    Any other model goes through :func:`encode`.
+    """
+    static = _static_table(model)
+    if static is None:
+        return lambda query: encode(model, [query.text], form)[0]
+    tokenizer, table = static
+
+    def one(query: Query) -> np.ndarray:
+        text = " ".join(query.words) if form == "words" else encoder_text(query.text, form)
+        ids = tokenizer.encode(text, add_special_tokens=False).ids
+        if not ids:
+            return np.zeros(table.shape[1], dtype=np.float32)
+        vector = table[ids].mean(axis=0)
+        return (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
+
+    return one
+
+
+def _static_table(model):  # type: ignore[no-untyped-def]
+    """(tokenizer, token vectors) of a model that is exactly one mean ``StaticEmbedding``."""
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding  # noqa: PLC0415
+
+    modules = list(model) if hasattr(model, "__iter__") else []
+    if len(modules) != 1 or not isinstance(modules[0], StaticEmbedding):
+        return None
+    bag = modules[0].embedding
+    if getattr(bag, "mode", None) != "mean" or bag.max_norm is not None or bag.padding_idx is not None:
+        return None
+    return modules[0].tokenizer, bag.weight.detach().cpu().numpy().astype(np.float32)

@@ -20,8 +20,8 @@ import numpy as np
 
 from guides.schema import Guide
 from retrieval.calibrate import Fusion, features
-from retrieval.encoder import InputForm, encode, load_encoder
-from retrieval.lexical import LexicalScorer, query_tokens
+from retrieval.encoder import InputForm, load_encoder, query_encoder
+from retrieval.lexical import LexicalScorer, Query, query_tokens, read_query
 from retrieval.passages import Passage
 from tthc_text import lexical_tokens
 
@@ -120,6 +120,7 @@ class SearchIndex:
         self.faiss_index = faiss_index
         self.model = model
         self.form: InputForm = form
+        self._encode = query_encoder(model, form)
         self.calibration = calibration
         self.manifest = manifest
         self.passage_guide = np.asarray([p.guide for p in passages], dtype=np.int64)
@@ -157,8 +158,8 @@ class SearchIndex:
                    curated)
 
     # -- searching ---------------------------------------------------------------------
-    def encode_query(self, query: str) -> np.ndarray:
-        return encode(self.model, [query], self.form)[0]
+    def encode_query(self, query: str | Query) -> np.ndarray:
+        return self._encode(query if isinstance(query, Query) else read_query(query))
 
     def dense_scores(self, qvec: np.ndarray, guides: Sequence[int]) -> dict[int, float]:
         """Exact best cosine per guide over its passages."""
@@ -179,36 +180,42 @@ class SearchIndex:
         return dense
 
     def candidates(
-        self, query: str, k: int, extra: Sequence[int] = ()
+        self, query: str | Query, k: int, extra: Sequence[int] = ()
     ) -> tuple[dict[int, float], dict[int, float], list[str]]:
         """Cosines of the dense side's and the lexical side's candidates (and of ``extra``
         guides), the lexical side's BM25 scores, and the query's lexical tokens."""
+        query = query if isinstance(query, Query) else read_query(query)
         qvec = self.encode_query(query)
-        tokens = query_tokens(query)
+        tokens = query.terms
         dense = self.nearest_guides(qvec, k)
         lexical = self.lexical.top_guides(tokens, max(LEXICAL_GUIDES, k))
         missing = [g for g in [*lexical, *extra] if g not in dense]
         dense.update(self.dense_scores(qvec, missing))
         return dense, lexical, tokens
 
-    def candidate_features(self, query: str, k: int, extra: Sequence[int] = ()) -> dict[int, np.ndarray]:
+    def candidate_features(self, query: str | Query, k: int, extra: Sequence[int] = ()) -> dict[int, np.ndarray]:
         """The calibration features of every candidate guide for ``query``."""
         dense, lexical, tokens = self.candidates(query, k, extra)
         best, second = top_two(dense.values())
         best_bm25, second_bm25 = top_two(lexical.values())
         dense_rank = {g: i for i, g in enumerate(sorted(dense, key=lambda g: -dense[g]))}
         bm25_rank = {g: i for i, g in enumerate(sorted(lexical, key=lambda g: -lexical[g]))}
+        guides = list(dense)
+        name_weights = self.lexical.query_weights(tokens)
+        coverage = self.lexical.coverages(name_weights, guides)
+        precision = self.lexical.precisions(name_weights, guides)
+        text_coverage = self.text.coverages(self.text.query_weights(tokens), guides)
         rows = {}
-        for g, cosine in dense.items():
+        for i, (g, cosine) in enumerate(dense.items()):
             own = lexical.get(g, 0.0)
             others = second_bm25 if g in lexical and own >= best_bm25 else best_bm25  # the best other guide's
             rows[g] = features(
                 cosine,
-                self.lexical.coverage(tokens, g),
-                self.lexical.precision(tokens, g),
+                coverage[i],
+                precision[i],
                 own / best_bm25 if best_bm25 > 0 else 0.0,
                 cosine - (second if cosine >= best else best),
-                self.text.coverage(tokens, g),
+                text_coverage[i],
                 (own - others) / best_bm25 if best_bm25 > 0 else 0.0,
                 1.0 / (1 + dense_rank[g]),
                 1.0 / (1 + bm25_rank[g]) if g in bm25_rank else 0.0,
@@ -221,26 +228,27 @@ class SearchIndex:
         position = self.by_code.get(code)
         return 0.0 if position is None else self.lexical.precision(query_tokens(text), position)
 
-    def search(self, query: str, k: int = 5) -> list[Hit]:
+    def search(self, query: str | Query, k: int = 5) -> list[Hit]:
         """Guides in the ranker's order, except that the confidence picks the first among
         guides of one tier; each score is the confidence, capped at the hits' before it.
 
         With a curated index beside (a catalog tier), a guide that index is sure of
         (:data:`CURATED_LEAD`) comes first with that index's score, unless the whole
         index's ranker clearly prefers something else; the rest follow the whole index."""
-        if not query.strip() or not self.guides:
+        query = query if isinstance(query, Query) else read_query(query)
+        if not query.text.strip() or not self.guides:
             return []
         lead = self._curated_lead(query, k)
         rows = self.candidate_features(query, k, () if lead is None else (self.by_code[lead.code],))
         if not rows:
             return []
-        rank = {g: self.calibration.ranker.score(x) for g, x in rows.items()}
+        rank = dict(zip(rows, self.calibration.ranker.scores(np.stack(list(rows.values()))).tolist()))
         hits = self._ranked(rows, rank, k)
         if lead is None or (hits[0].code != lead.code and not self._ranker_allows(rank, lead.code)):
             return hits
         return [lead, *(replace(h, score=min(h.score, lead.score)) for h in hits if h.code != lead.code)][:k]
 
-    def _curated_lead(self, query: str, k: int) -> Hit | None:
+    def _curated_lead(self, query: Query, k: int) -> Hit | None:
         if self.curated is None:
             return None
         hits = self.curated.search(query, k)
@@ -253,7 +261,7 @@ class SearchIndex:
         return own >= CURATED_FLOOR and max(rank.values()) - own < CURATED_GAP
 
     def _ranked(self, rows: dict[int, np.ndarray], rank: dict[int, float], k: int) -> list[Hit]:
-        confidence = {g: self.calibration.confidence.score(x) for g, x in rows.items()}
+        confidence = dict(zip(rows, self.calibration.confidence.scores(np.stack(list(rows.values()))).tolist()))
         order = sorted(rows, key=lambda g: (-rank[g], -rows[g][0]))
         first = max(rows, key=lambda g: (confidence[g], rows[g][0]))
         if self.guides[first].tier == self.guides[order[0]].tier:

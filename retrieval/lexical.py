@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,9 +24,27 @@ STOP_TOKENS = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class Query:
+    """A searched text, normalised once: the encoder and the lexical side of both indexes
+    (curated and whole) read the same tokens."""
+
+    text: str
+    words: tuple[str, ...]  # folded syllables and adjacent-syllable pairs (lexical_tokens)
+
+    @property
+    def terms(self) -> list[str]:
+        """The words without aspect and filler words: what the lexical side matches."""
+        return [t for t in self.words if t not in STOP_TOKENS]
+
+
+def read_query(text: str) -> Query:
+    return Query(text, tuple(lexical_tokens(text)))
+
+
 def query_tokens(text: str) -> list[str]:
     """Lexical tokens of a text, aspect and filler words removed."""
-    return [t for t in lexical_tokens(text) if t not in STOP_TOKENS]
+    return read_query(text).terms
 
 
 class LexicalScorer:
@@ -62,14 +81,20 @@ class LexicalScorer:
     def weight(self, token: str) -> float:
         return self.idf.get(token, self.unknown_idf)
 
+    def query_weights(self, tokens: Sequence[str]) -> dict[str, float]:
+        """The IDF weight of each distinct query token (computed once per query)."""
+        return {t: self.weight(t) for t in set(tokens)}
+
     def coverage(self, tokens: Sequence[str], guide: int) -> float:
         """Share of the query's IDF mass found in the guide's passages (0..1)."""
-        unique = set(tokens)
-        total = sum(self.weight(t) for t in unique)
+        return self.coverages(self.query_weights(tokens), [guide])[0]
+
+    def coverages(self, weights: dict[str, float], guides: Sequence[int]) -> list[float]:
+        """:meth:`coverage` of each guide, from the query's :meth:`query_weights`."""
+        total = sum(weights.values())
         if total == 0:
-            return 0.0
-        vocab = self.guide_vocab[guide]
-        return sum(self.weight(t) for t in unique if t in vocab) / total
+            return [0.0] * len(guides)
+        return [sum(w for t, w in weights.items() if t in self.guide_vocab[g]) / total for g in guides]
 
     def precision(self, tokens: Sequence[str], guide: int) -> float:
         """How fully the query covers the guide's best-covered passage (0..1).
@@ -77,13 +102,20 @@ class LexicalScorer:
         "đăng ký kết hôn" covers the title "Đăng ký kết hôn" fully but not "Đăng ký lại kết
         hôn": this keeps a sibling procedure with an extra distinguishing word below.
         """
-        query = frozenset(tokens)
-        best = 0.0
-        for passage, total in self.guide_passages[guide]:
-            shared = passage & query
-            if shared:
-                best = max(best, sum(self.weight(t) for t in shared) / total)
-        return best
+        return self.precisions(self.query_weights(tokens), [guide])[0]
+
+    def precisions(self, weights: dict[str, float], guides: Sequence[int]) -> list[float]:
+        """:meth:`precision` of each guide, from the query's :meth:`query_weights`."""
+        query = frozenset(weights)
+        out = []
+        for guide in guides:
+            best = 0.0
+            for passage, total in self.guide_passages[guide]:
+                shared = passage & query
+                if shared:
+                    best = max(best, sum(weights[t] for t in shared) / total)
+            out.append(best)
+        return out
 
     def top_guides(self, tokens: Sequence[str], k: int) -> dict[int, float]:
         """Best BM25 score per guide among the top passages."""

@@ -7,8 +7,9 @@ import unicodedata
 
 import numpy as np
 
-from retrieval.encoder import ASPECT_PHRASES, augment, encode, encoder_text, training_pairs
+from retrieval.encoder import ASPECT_PHRASES, augment, encode, encoder_text, query_encoder, training_pairs
 from retrieval.index import SearchIndex
+from retrieval.lexical import read_query
 from tthc_text import normalize, search_text
 
 DOCS = [
@@ -98,6 +99,23 @@ def test_encode_unit_vectors_accent_insensitive(search_index: SearchIndex) -> No
     assert not np.allclose(vectors[0], vectors[2])
     empty = encode(model, [], "words")
     assert empty.shape == (0, 256) and empty.dtype == np.float32
+
+
+def test_a_query_is_encoded_as_sentence_transformers_encodes_it(search_index: SearchIndex) -> None:
+    """The project's static model reads one query from its token table directly: the same
+    unit vector as the library's batched encode, for text with and without tokens the
+    vocabulary knows, and none for a text without any token."""
+    one = query_encoder(search_index.model, "words")
+    texts = ["làm giấy khai sinh cho con", "Xin hỏi, công ty tôi muốn đổi trụ sở thì nộp ở đâu?",
+             "qwzx vvv", "dkkh mất bao lâu ạ"]
+    expected = encode(search_index.model, texts, "words")
+    for text, vector in zip(texts, expected):
+        got = one(read_query(text))
+        assert got.dtype == np.float32 and got.shape == vector.shape
+        assert np.allclose(got, vector, atol=1e-6), text
+    blank = one(read_query("   "))
+    assert blank.shape == (256,) and not blank.any()
+    assert not encode(search_index.model, ["   "], "words").any()
 
 
 def test_wordpiece_vocab_is_deterministic_and_keeps_whole_syllables_first() -> None:
