@@ -13,11 +13,15 @@ message:
   reply of the action server against its response schema with ``jsonschema.validate``, which
   first checks the schema itself against the JSON Schema meta-schema, on every call (the
   larger part of the check). The same schema, checked once, validates each reply with the same
-  errors.
+  errors; a valid reply's events are each checked against their own event schema rather than
+  against all 23 (see :class:`ActionReplyValidator`).
 - **each graph is built once**: Rasa's graph runner derives, on every run (one NLU parse and
   each policy prediction), the sub-graph its targets need, walking the dependencies
   recursively, and rebuilds the task graph from it. For the same targets both are the same
   each time: they are built on the first run and reused (the inputs are added to a copy).
+- **a message's sparse features are stacked in one step** (see :func:`combine_features`).
+- **each event type is resolved once**: Rasa finds an event's class by walking the tree of
+  event classes for every event it reads (see :func:`resolve_event_type`).
 - **the connection to the action server is kept open**: Rasa opens an HTTP session (and so a
   new TCP connection, on both sides) for every call of the action server. Each endpoint keeps
   one session per event loop instead, and its connections are reused (aiohttp drops one the
@@ -27,6 +31,7 @@ message:
 from __future__ import annotations
 
 import asyncio
+import copy
 import gc
 import logging
 from functools import lru_cache
@@ -37,26 +42,68 @@ logger = logging.getLogger(__name__)
 _open_sessions: list[tuple[asyncio.AbstractEventLoop, Any]] = []  # (loop, session), closed when the server stops
 
 
+class ActionReplyValidator:
+    """Rasa's action server response schema, checked once, with a quick path for valid replies.
+
+    The schema says each event is ``oneOf`` 23 event schemas, so every event of a reply is
+    checked against all 23 (``oneOf`` must find exactly one). Each of them requires its own
+    value of ``event``: a reply whose events pass the common part of the schema, each against
+    the one schema named by its ``event``, passes the whole schema, and no other does. A
+    reply that fails the quick path is checked by the whole schema, which gives the error.
+    """
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        from jsonschema.validators import validator_for  # noqa: PLC0415
+
+        cls = validator_for(schema)
+        cls.check_schema(schema)
+        self.full = cls(schema)
+        self._common: Any = None
+        self._by_event: dict[str, Any] = {}
+        events = schema.get("properties", {}).get("events", {})
+        event = events.get("items", {})
+        kinds = event.get("oneOf", [])
+        names = [kind.get("properties", {}).get("event", {}).get("const") for kind in kinds]
+        if kinds and all(isinstance(n, str) for n in names) and len(set(names)) == len(names) \
+                and "event" in event.get("required", []):
+            common_event = {key: value for key, value in event.items() if key != "oneOf"}
+            common = {**schema, "properties": {**schema["properties"], "events": {**events, "items": common_event}}}
+            self._common = cls(common)
+            self._by_event = {name: cls(kind) for name, kind in zip(names, kinds)}
+
+    def _passes_quickly(self, result: Any) -> bool:
+        if self._common is None or not self._common.is_valid(result):
+            return False
+        for event in result.get("events", []) if isinstance(result, dict) else []:
+            kind = self._by_event.get(event["event"])
+            if kind is None or not kind.is_valid(event):
+                return False
+        return True
+
+    def best_error(self, result: Any) -> Any:
+        """``None`` for a reply the schema accepts, else the error ``jsonschema`` reports."""
+        from jsonschema.exceptions import best_match  # noqa: PLC0415
+
+        if self._passes_quickly(result):
+            return None
+        return best_match(self.full.iter_errors(result))
+
+
 @lru_cache(maxsize=1)
-def action_reply_validator() -> Any:
-    """A validator of Rasa's action server response schema (the schema checked once)."""
-    from jsonschema.validators import validator_for  # noqa: PLC0415
+def action_reply_validator() -> ActionReplyValidator:
+    """The validator of Rasa's action server response schema (the schema checked once)."""
     from rasa.core.actions.action import RemoteAction  # noqa: PLC0415
 
-    schema = RemoteAction.action_response_format_spec()
-    cls = validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
+    return ActionReplyValidator(RemoteAction.action_response_format_spec())
 
 
 def validate_action_result(self: Any, result: dict[str, Any]) -> bool:
     """``RemoteAction._validate_action_result`` with the validator built once: the same
     ``ValidationError``, with the same hint appended, for a reply that does not fit."""
     from jsonschema import ValidationError  # noqa: PLC0415
-    from jsonschema.exceptions import best_match  # noqa: PLC0415
     from rasa.shared.constants import DOCS_BASE_URL  # noqa: PLC0415
 
-    error: ValidationError | None = best_match(action_reply_validator().iter_errors(result))
+    error: ValidationError | None = action_reply_validator().best_error(result)
     if error is not None:
         error.message += (
             ". Failed to validate Action server response from API, make sure your response from the "
@@ -64,6 +111,60 @@ def validate_action_result(self: Any, result: dict[str, Any]) -> bool:
         )
         raise error
     return True
+
+
+def combine_features(features: list[Any], featurizers: list[str]) -> Any:
+    """``Message._combine_features`` with a message's sparse features stacked in one step.
+
+    Rasa copies the first featurizer's matrix, then stacks each next one onto the result, one
+    ``scipy.sparse.hstack`` per featurizer (four here, for each of the sequence and sentence
+    features, on every message). One ``hstack`` of them all gives the same matrix. Anything
+    else (dense features, rows that do not line up) is combined as Rasa does, one by one with
+    ``Features.combine_with_features``, which also raises Rasa's errors.
+    """
+    import scipy.sparse  # noqa: PLC0415
+    from rasa.shared.nlu.training_data.features import Features  # noqa: PLC0415
+
+    if not features:
+        return None
+    first = features[0]
+    if len(features) > 1 and all(f.is_sparse() for f in features) \
+            and len({f.features.shape[0] for f in features}) == 1:
+        return Features(scipy.sparse.hstack([f.features for f in features]), first.type, first.attribute, featurizers)
+    combined = copy.deepcopy(first)
+    combined.origin = featurizers
+    for more in features[1:]:
+        combined.combine_with_features(more)
+    return combined
+
+
+_event_classes: dict[str, Any] = {}  # event type name -> the event class Rasa resolves it to
+
+
+def resolve_event_type(type_name: str, default: Any = None) -> Any:
+    """``Event.resolve_by_type`` with each type name's class found once.
+
+    Rasa walks the whole tree of ``Event`` subclasses for each event it reads (every event of
+    a tracker loaded from the store, every event an action returns). The classes are all
+    imported when the model is loaded, so the class a name resolves to does not change; a
+    name not found is not kept and gets Rasa's answer (``None`` for the old "topic", else
+    the default, else Rasa's error).
+    """
+    found = _event_classes.get(type_name)
+    if found is not None:
+        return found
+    from rasa.shared.core.events import Event  # noqa: PLC0415
+    from rasa.shared.utils.common import all_subclasses  # noqa: PLC0415
+
+    found = next((cls for cls in all_subclasses(Event) if cls.type_name == type_name), None)
+    if found is not None:
+        _event_classes[type_name] = found
+        return found
+    if type_name == "topic":
+        return None
+    if default is not None:
+        return default
+    raise ValueError(f"Unknown event name '{type_name}'.")
 
 
 def run_graph(self: Any, inputs: dict[str, Any] | None = None, targets: list[str] | None = None) -> dict[str, Any]:
@@ -124,20 +225,23 @@ async def close_kept_sessions(_app: Any = None, _loop: Any = None) -> None:
 
 
 def tune_process() -> None:
-    """Install the reply validator and the graph cache, and freeze the heap loaded so far
-    (idempotent)."""
+    """Install what the module docstring lists, and freeze the heap loaded so far (idempotent)."""
     from rasa.core.actions.action import RemoteAction  # noqa: PLC0415
     from rasa.engine.runner.dask import DaskGraphRunner  # noqa: PLC0415
+    from rasa.shared.core.events import Event  # noqa: PLC0415
+    from rasa.shared.nlu.training_data.message import Message  # noqa: PLC0415
     from rasa.utils.endpoints import EndpointConfig  # noqa: PLC0415
 
     action_reply_validator()
+    Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[method-assign,assignment]
+    Message._combine_features = staticmethod(combine_features)  # type: ignore[method-assign,assignment]
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     DaskGraphRunner.run = run_graph  # type: ignore[method-assign]
     EndpointConfig.session = endpoint_session  # type: ignore[method-assign]
     gc.collect()
     gc.freeze()
-    logger.info("tuned: the action reply validator and each graph built once, the action server's connection "
-                "kept open; %d objects frozen out of garbage collection",
+    logger.info("tuned: the action reply validator and each graph built once, sparse features stacked in one "
+                "step, event types resolved once, the action server's connection kept open; %d objects frozen out of garbage collection",
                 gc.get_freeze_count())
 
 

@@ -118,13 +118,30 @@ def _split_symbols(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
 
 
 def _find_word(text: str, parts: list[str], cursor: int) -> tuple[int, int] | None:
-    """Find the syllables ``parts`` starting at ``cursor``, separated by any whitespace."""
-    pattern = r"\s+".join(re.escape(p) for p in parts)
-    match = re.compile(pattern).search(text, cursor)
-    if match is None or text[cursor : match.start()].strip():
-        # Missing, or it would skip over text we have not covered: let gap filling handle it.
-        return None
-    return match.start(), match.end()
+    """Find the syllables ``parts`` at ``cursor`` (after any whitespace there), separated
+    by any whitespace.
+
+    Compared character by character rather than with a pattern made per word: each new
+    pattern would take a place in ``re``'s cache of 512, and every 512 new words pushed out
+    the patterns compiled first (the NLU pipeline's place-name lookup among them, which
+    takes a quarter of a second to compile again).
+    """
+    start = cursor
+    while start < len(text) and text[start].isspace():
+        start += 1
+    position = start
+    for index, part in enumerate(parts):
+        if index:
+            gap = position
+            while position < len(text) and text[position].isspace():
+                position += 1
+            if position == gap:
+                return None
+        if not text.startswith(part, position):
+            # Missing, or it would skip over text we have not covered: let gap filling handle it.
+            return None
+        position += len(part)
+    return start, position
 
 
 def _fill_gaps(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

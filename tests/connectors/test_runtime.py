@@ -1,25 +1,33 @@
 """connectors.runtime: the Rasa server's tuning after start-up (reply validator, graphs built once,
-the action server's connection kept open, frozen heap)."""
+sparse features stacked once, the action server's connection kept open, frozen heap)."""
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import gc
 from types import SimpleNamespace
 from typing import Any
 
 import jsonschema
+import numpy as np
 import pytest
+import scipy.sparse
 from rasa.core.actions.action import RemoteAction
 from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, SchemaNode
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.shared.core.events import Event
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.endpoints import EndpointConfig
 
 from tests.ports import free_port
 from connectors.runtime import (
     close_kept_sessions,
+    combine_features,
     endpoint_session,
+    resolve_event_type,
     run_graph,
     tune_after_start,
     validate_action_result,
@@ -37,6 +45,15 @@ REPLIES: list[Any] = [
     {"events": [{"event": "slot", "name": 3}]},  # a slot name that is not text
     {"events": [], "responses": "Dạ"},  # responses not a list
     [],  # not an object
+    {"events": [{"event": "slot", "name": "turn", "value": {"codes": ["1.0001"]}, "timestamp": 1.5},
+                {"event": "followup", "name": "action_listen"}, {"event": "bot", "text": "Dạ"},
+                {"event": "action_execution_rejected", "name": "action_answer"}, {"event": "reset_slots"}]},
+    {"events": [{"event": "nonsense"}]},  # no such event
+    {"events": [{"event": "slot", "name": "aspect", "timestamp": "now"}]},  # a timestamp that is not a number
+    {"events": [{"event": "slot", "name": "aspect", "metadata": []}]},  # metadata not an object
+    {"events": [{"event": 7}]},  # an event type that is not text
+    {"events": [{"event": "slot", "name": "aspect"}, "slot"]},  # one event not an object
+    {"events": [{"event": "followup"}]},  # a follow-up without the action's name
 ]
 
 
@@ -59,6 +76,16 @@ def test_the_validator_built_once_agrees_with_rasas_check(reply: Any) -> None:
             validate_action_result(None, reply)
 
 
+@pytest.mark.parametrize("reply", [r for r in REPLIES if not rasa_accepts(r)])
+def test_a_reply_that_does_not_fit_gets_rasas_error(reply: Any) -> None:
+    with pytest.raises(jsonschema.ValidationError) as rasa_error:  # what Rasa 3.6 calls
+        jsonschema.validate(reply, RemoteAction.action_response_format_spec())
+    with pytest.raises(jsonschema.ValidationError) as ours:
+        validate_action_result(None, reply)
+    assert ours.value.message.startswith(rasa_error.value.message + ". Failed to validate Action server response")
+    assert list(ours.value.path) == list(rasa_error.value.path)
+
+
 def test_both_kinds_of_reply_are_in_the_cases() -> None:
     verdicts = [rasa_accepts(reply) for reply in REPLIES]
     assert True in verdicts and False in verdicts
@@ -66,10 +93,14 @@ def test_both_kinds_of_reply_are_in_the_cases() -> None:
 
 def test_tuning_installs_the_validator_and_freezes_the_heap_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
+    monkeypatch.setattr(Message, "_combine_features", Message.__dict__["_combine_features"])
+    monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
     app = SimpleNamespace(ctx=SimpleNamespace())
     try:
         tune_after_start(app)
         assert RemoteAction._validate_action_result is validate_action_result
+        assert Message._combine_features is combine_features
+        assert Event.resolve_by_type is resolve_event_type
         frozen = gc.get_freeze_count()
         assert frozen > 0 and app.ctx.tthc_tuned
         monkeypatch.setattr(RemoteAction, "_validate_action_result", lambda *_: True)
@@ -77,6 +108,66 @@ def test_tuning_installs_the_validator_and_freezes_the_heap_once(monkeypatch: py
         assert RemoteAction._validate_action_result is not validate_action_result
     finally:
         gc.unfreeze()
+
+
+def _rasas_combination(features: list[Features], featurizers: list[str]) -> Features:
+    """What Rasa 3.6's ``Message._combine_features`` does: copy the first, add each next one."""
+    combined = copy.deepcopy(features[0])
+    combined.origin = featurizers
+    for more in features[1:]:
+        combined.combine_with_features(more)
+    return combined
+
+
+def _sparse(rows: int, columns: int, seed: int, kind: str = "sequence") -> Features:
+    matrix = scipy.sparse.random(rows, columns, density=0.3, random_state=seed, format="coo")
+    return Features(matrix, kind, "text", f"featurizer-{seed}")
+
+
+@pytest.mark.parametrize("count", [1, 2, 4])
+def test_sparse_features_stacked_in_one_step_are_rasas(count: int) -> None:
+    for rows, kind in ((6, "sequence"), (1, "sentence")):
+        features = [_sparse(rows, 3 + 5 * i, seed=i, kind=kind) for i in range(count)]
+        before = [f.features.toarray() for f in features]
+        expected = _rasas_combination(features, ["a", "b"])
+        combined = combine_features(features, ["a", "b"])
+        assert (combined.type, combined.attribute, combined.origin) == (kind, "text", ["a", "b"])
+        assert combined.features.shape == expected.features.shape
+        np.testing.assert_array_equal(combined.features.toarray(), expected.features.toarray())
+        for feature, matrix in zip(features, before):  # the featurizers' own features untouched
+            np.testing.assert_array_equal(feature.features.toarray(), matrix)
+    assert combine_features([], ["a"]) is None
+
+
+def test_features_that_do_not_stack_are_combined_or_refused_as_rasa_does() -> None:
+    dense = [Features(np.ones((3, 2)), "sequence", "text", "d1"), Features(np.zeros((3, 4)), "sequence", "text", "d2")]
+    np.testing.assert_array_equal(combine_features(dense, ["d"]).features, _rasas_combination(dense, ["d"]).features)
+    misaligned = [_sparse(4, 3, seed=1), _sparse(5, 3, seed=2)]
+    with pytest.raises(ValueError, match="sequence dimensions do not match"):
+        _rasas_combination(misaligned, ["x"])
+    with pytest.raises(ValueError, match="sequence dimensions do not match"):
+        combine_features(misaligned, ["x"])
+    with pytest.raises(ValueError, match="Cannot combine sparse and dense"):
+        combine_features([_sparse(3, 2, seed=1), dense[0]], ["x"])
+
+
+def test_event_types_resolve_to_rasas_event_classes() -> None:
+    from rasa.shared.core import events  # noqa: PLC0415
+
+    expected = {"user": events.UserUttered, "bot": events.BotUttered, "slot": events.SlotSet,
+                "action": events.ActionExecuted, "session_started": events.SessionStarted,
+                "followup": events.FollowupAction, "reset_slots": events.AllSlotsReset,
+                "active_loop": events.ActiveLoop, "user_featurization": events.DefinePrevUserUtteredFeaturization}
+    for _ in range(2):  # found, then remembered
+        assert {name: resolve_event_type(name) for name in expected} == expected
+    assert resolve_event_type("topic") is None
+    assert resolve_event_type("no_such_event", events.SlotSet) is events.SlotSet
+    with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
+        resolve_event_type("no_such_event")
+    said = [events.UserUttered("lệ phí bao nhiêu", {"name": "ask_fee", "confidence": 0.9}, timestamp=1.0),
+            events.SlotSet("aspect", "fee", timestamp=2.0), events.ActionExecuted("action_answer", timestamp=3.0)]
+    again = [events.Event.from_parameters(e.as_dict()) for e in said]
+    assert again == said
 
 
 class Add(GraphComponent):
