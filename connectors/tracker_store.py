@@ -150,6 +150,14 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             return None
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
+    def init_tracker(self, sender_id: str) -> DialogueStateTracker:
+        """A new tracker: Rasa makes one only when the store holds none for ``sender_id``
+        (``create_tracker``), so none of its events are stored yet and its first save need
+        not count them."""
+        tracker = super().init_tracker(sender_id)
+        setattr(tracker, _STORED, 0)
+        return tracker
+
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
         """The events not yet stored, each storing the message's metadata once.
 

@@ -29,6 +29,7 @@ from connectors.runtime import (
     endpoint_session,
     resolve_event_type,
     run_graph,
+    stack_columns,
     tune_after_start,
     validate_action_result,
 )
@@ -120,7 +121,8 @@ def _rasas_combination(features: list[Features], featurizers: list[str]) -> Feat
 
 
 def _sparse(rows: int, columns: int, seed: int, kind: str = "sequence") -> Features:
-    matrix = scipy.sparse.random(rows, columns, density=0.3, random_state=seed, format="coo")
+    # COO as Rasa's featurizers give them; one CSR among them, which stacking converts
+    matrix = scipy.sparse.random(rows, columns, density=0.3, random_state=seed, format="csr" if seed == 2 else "coo")
     return Features(matrix, kind, "text", f"featurizer-{seed}")
 
 
@@ -133,10 +135,22 @@ def test_sparse_features_stacked_in_one_step_are_rasas(count: int) -> None:
         combined = combine_features(features, ["a", "b"])
         assert (combined.type, combined.attribute, combined.origin) == (kind, "text", ["a", "b"])
         assert combined.features.shape == expected.features.shape
+        assert combined.features.format == expected.features.format
+        assert combined.features.dtype == expected.features.dtype
         np.testing.assert_array_equal(combined.features.toarray(), expected.features.toarray())
         for feature, matrix in zip(features, before):  # the featurizers' own features untouched
             np.testing.assert_array_equal(feature.features.toarray(), matrix)
     assert combine_features([], ["a"]) is None
+
+
+def test_columns_stacked_from_coordinates_are_scipys_hstack() -> None:
+    blocks = [scipy.sparse.random(7, width, density=0.2, random_state=width, format="coo") for width in (1, 40, 3, 900)]
+    blocks.append(scipy.sparse.coo_matrix((7, 5)))  # an empty block
+    ours, scipys = stack_columns(blocks), scipy.sparse.hstack(blocks)
+    assert (ours.format, ours.shape, ours.dtype) == (scipys.format, scipys.shape, scipys.dtype)
+    np.testing.assert_array_equal(ours.row, scipys.row)
+    np.testing.assert_array_equal(ours.col, scipys.col)
+    np.testing.assert_array_equal(ours.data, scipys.data)
 
 
 def test_features_that_do_not_stack_are_combined_or_refused_as_rasa_does() -> None:

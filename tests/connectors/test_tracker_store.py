@@ -137,6 +137,30 @@ def test_each_turn_is_stored_once_in_order_across_saves_replicas_and_sessions(tr
     assert [e.text for e in current.events if isinstance(e, UserUttered)] == ["câu 4"]
 
 
+def test_a_new_conversation_is_stored_whole_without_counting_what_is_stored(tracker_db: Path) -> None:
+    """Rasa creates a tracker when none is stored; the first save writes all its events, and
+    no save of the conversation counts the stored events again."""
+    from sqlalchemy import event  # noqa: PLC0415
+
+    async def scenario(store: UrlSQLTrackerStore) -> DialogueStateTracker:
+        tracker = await store.get_or_create_tracker("citizen-new")
+        for e in _turn("câu 1"):
+            tracker.update(e)
+        await store.save(tracker)
+        again = await store.get_or_create_tracker("citizen-new")  # stored now: retrieved, not created
+        assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["câu 1"]
+        return again
+
+    store = UrlSQLTrackerStore(domain=DOMAIN)
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    asyncio.run(scenario(store))
+    with sqlite3.connect(tracker_db) as db:
+        rows = db.execute("select type_name, action_name from events where sender_id = 'citizen-new' order by id").fetchall()
+    assert rows[0] == ("action", "action_listen") and len(rows) == 1 + 3
+    assert not [s for s in statements if "count(" in s.lower()], statements
+
+
 def test_an_explicit_url_wins_over_the_settings(tracker_db: Path, tmp_path: Path) -> None:
     other = tmp_path / "other.db"
     store = UrlSQLTrackerStore(domain=DOMAIN, url=f"sqlite:///{other}")
