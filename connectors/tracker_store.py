@@ -135,10 +135,9 @@ class UrlSQLTrackerStore(SQLTrackerStore):
                          .where(table.c.sender_id == sender, table.c.type_name == SessionStarted.type_name)
                          .scalar_subquery())
         self._all_events = select(table.c.data).where(table.c.sender_id == sender).order_by(table.c.id)
-        self._session_events = (select(table.c.data)
-                                .where(table.c.sender_id == sender,
-                                       or_(table.c.timestamp >= session_start, session_start.is_(None)))
-                                .order_by(table.c.id))
+        in_session = (table.c.sender_id == sender, or_(table.c.timestamp >= session_start, session_start.is_(None)))
+        self._session_events = select(table.c.data).where(*in_session).order_by(table.c.id)
+        self._session_count = select(func.count(table.c.id)).where(*in_session)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         """Rasa's retrieve (the events of the last session, or of all sessions, in the order
@@ -153,7 +152,8 @@ class UrlSQLTrackerStore(SQLTrackerStore):
     def init_tracker(self, sender_id: str) -> DialogueStateTracker:
         """A new tracker: Rasa makes one only when the store holds none for ``sender_id``
         (``create_tracker``), so none of its events are stored yet and its first save need
-        not count them."""
+        not count them. (Rasa's fail-safe wrapper, around the store in the server, creates
+        its trackers itself: their first save counts, with the statement built once.)"""
         tracker = super().init_tracker(sender_id)
         setattr(tracker, _STORED, 0)
         return tracker
@@ -161,15 +161,13 @@ class UrlSQLTrackerStore(SQLTrackerStore):
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
         """The events not yet stored, each storing the message's metadata once.
 
-        Rasa counts the stored events of the conversation's session with a query on every
-        save; a tracker this store retrieved or saved knows that number already."""
+        Rasa counts the stored events of the conversation's session with a query it builds
+        on every save; a tracker this store created, retrieved or saved knows that number
+        already, and any other is counted with the same query built once."""
         stored = getattr(tracker, _STORED, None)
-        events = (
-            super()._additional_events(session, tracker)
-            if stored is None
-            else itertools.islice(tracker.events, stored, len(tracker.events))
-        )
-        for event in events:
+        if stored is None:
+            stored = session.execute(self._session_count, {"sender_id": tracker.sender_id}).scalar_one()
+        for event in itertools.islice(tracker.events, stored, len(tracker.events)):
             yield _StoredOnce(event)
 
     async def save(self, tracker: DialogueStateTracker) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rasa.core.tracker_store import TrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -154,11 +154,28 @@ def test_a_new_conversation_is_stored_whole_without_counting_what_is_stored(trac
     store = UrlSQLTrackerStore(domain=DOMAIN)
     statements: list[str] = []
     event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
-    asyncio.run(scenario(store))
+    again = asyncio.run(scenario(store))
     with sqlite3.connect(tracker_db) as db:
         rows = db.execute("select type_name, action_name from events where sender_id = 'citizen-new' order by id").fetchall()
     assert rows[0] == ("action", "action_listen") and len(rows) == 1 + 3
     assert not [s for s in statements if "count(" in s.lower()], statements
+
+    # A tracker the store did not make (Rasa's fail-safe wrapper makes its own, the HTTP API
+    # sends whole ones) is counted: only what is not stored yet is written.
+    elsewhere = DialogueStateTracker.from_events("citizen-new", [*again.events, *_turn("câu 2")], DOMAIN.slots)
+    asyncio.run(store.save(elsewhere))
+    wrapped = FailSafeTrackerStore(store)
+    created = asyncio.run(wrapped.get_or_create_tracker("citizen-other"))
+    for e in _turn("câu 3"):
+        created.update(e)
+    asyncio.run(wrapped.save(created))
+    asyncio.run(wrapped.save(created))
+    with sqlite3.connect(tracker_db) as db:
+        users = db.execute("select sender_id, data from events where type_name = 'user' order by id").fetchall()
+        count = db.execute("select count(*) from events").fetchone()[0]
+    assert [(sender, json.loads(data)["text"]) for sender, data in users] == [
+        ("citizen-new", "câu 1"), ("citizen-new", "câu 2"), ("citizen-other", "câu 3")]
+    assert count == (1 + 3 + 3) + (1 + 3)
 
 
 def test_an_explicit_url_wins_over_the_settings(tracker_db: Path, tmp_path: Path) -> None:
