@@ -134,10 +134,10 @@ def combine_features(features: list[Any], featurizers: list[str]) -> Any:
 
     Rasa copies the first featurizer's matrix, then stacks each next one onto the result, one
     ``scipy.sparse.hstack`` per featurizer (four here, for each of the sequence and sentence
-    features, on every message). The matrices side by side in one step are the same matrix
-    (:func:`stack_columns`). Anything
-    else (dense features, rows that do not line up) is combined as Rasa does, one by one with
-    ``Features.combine_with_features``, which also raises Rasa's errors.
+    features, on every message). The matrices put side by side in one step make the same
+    matrix (:func:`stack_columns`). Anything else (dense features, rows that do not line up)
+    is combined as Rasa does, one by one with ``Features.combine_with_features``, which also
+    raises Rasa's errors.
     """
     from rasa.shared.nlu.training_data.features import Features  # noqa: PLC0415
 
