@@ -159,7 +159,7 @@ class SearchIndex:
 
     # -- searching ---------------------------------------------------------------------
     def encode_query(self, query: str | Query) -> np.ndarray:
-        return self._encode(query if isinstance(query, Query) else read_query(query))
+        return self._encode(read_query(query))
 
     def dense_scores(self, qvec: np.ndarray, guides: Sequence[int]) -> dict[int, float]:
         """Exact best cosine per guide over its passages."""
@@ -184,7 +184,7 @@ class SearchIndex:
     ) -> tuple[dict[int, float], dict[int, float], list[str]]:
         """Cosines of the dense side's and the lexical side's candidates (and of ``extra``
         guides), the lexical side's BM25 scores, and the query's lexical tokens."""
-        query = query if isinstance(query, Query) else read_query(query)
+        query = read_query(query)
         qvec = self.encode_query(query)
         tokens = query.terms
         dense = self.nearest_guides(qvec, k)
@@ -235,15 +235,16 @@ class SearchIndex:
         With a curated index beside (a catalog tier), a guide that index is sure of
         (:data:`CURATED_LEAD`) comes first with that index's score, unless the whole
         index's ranker clearly prefers something else; the rest follow the whole index."""
-        query = query if isinstance(query, Query) else read_query(query)
+        query = read_query(query)
         if not query.text.strip() or not self.guides:
             return []
         lead = self._curated_lead(query, k)
         rows = self.candidate_features(query, k, () if lead is None else (self.by_code[lead.code],))
         if not rows:
             return []
-        rank = dict(zip(rows, self.calibration.ranker.scores(np.stack(list(rows.values()))).tolist()))
-        hits = self._ranked(rows, rank, k)
+        matrix = np.stack(list(rows.values()))
+        rank = dict(zip(rows, self.calibration.ranker.scores(matrix).tolist()))
+        hits = self._ranked(rows, matrix, rank, k)
         if lead is None or (hits[0].code != lead.code and not self._ranker_allows(rank, lead.code)):
             return hits
         return [lead, *(replace(h, score=min(h.score, lead.score)) for h in hits if h.code != lead.code)][:k]
@@ -260,8 +261,9 @@ class SearchIndex:
         own = rank.get(self.by_code[code], 0.0)
         return own >= CURATED_FLOOR and max(rank.values()) - own < CURATED_GAP
 
-    def _ranked(self, rows: dict[int, np.ndarray], rank: dict[int, float], k: int) -> list[Hit]:
-        confidence = dict(zip(rows, self.calibration.confidence.scores(np.stack(list(rows.values()))).tolist()))
+    def _ranked(self, rows: dict[int, np.ndarray], matrix: np.ndarray, rank: dict[int, float], k: int) -> list[Hit]:
+        """``matrix``: the rows of ``rows`` stacked, in its order."""
+        confidence = dict(zip(rows, self.calibration.confidence.scores(matrix).tolist()))
         order = sorted(rows, key=lambda g: (-rank[g], -rows[g][0]))
         first = max(rows, key=lambda g: (confidence[g], rows[g][0]))
         if self.guides[first].tier == self.guides[order[0]].tier:

@@ -38,8 +38,9 @@ class Query:
         return [t for t in self.words if t not in STOP_TOKENS]
 
 
-def read_query(text: str) -> Query:
-    return Query(text, tuple(lexical_tokens(text)))
+def read_query(text: str | Query) -> Query:
+    """``text`` read as a :class:`Query` (a query already read is returned as it is)."""
+    return text if isinstance(text, Query) else Query(text, tuple(lexical_tokens(text)))
 
 
 def query_tokens(text: str) -> list[str]:

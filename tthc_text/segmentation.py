@@ -126,15 +126,10 @@ def _find_word(text: str, parts: list[str], cursor: int) -> tuple[int, int] | No
     the patterns compiled first (the NLU pipeline's place-name lookup among them, which
     takes a quarter of a second to compile again).
     """
-    start = cursor
-    while start < len(text) and text[start].isspace():
-        start += 1
-    position = start
+    start = position = _after_spaces(text, cursor)
     for index, part in enumerate(parts):
         if index:
-            gap = position
-            while position < len(text) and text[position].isspace():
-                position += 1
+            gap, position = position, _after_spaces(text, position)
             if position == gap:
                 return None
         if not text.startswith(part, position):
@@ -142,6 +137,13 @@ def _find_word(text: str, parts: list[str], cursor: int) -> tuple[int, int] | No
             return None
         position += len(part)
     return start, position
+
+
+def _after_spaces(text: str, position: int) -> int:
+    """The first position at or after ``position`` that is not whitespace."""
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return position
 
 
 def _fill_gaps(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
