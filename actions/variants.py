@@ -11,12 +11,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import lru_cache
 from typing import TypeVar
 
 from actions.resolve import HitLike
 from tthc_text import search_text
 
 H = TypeVar("H", bound=HitLike)
+
+# Titles are few (one per indexed procedure) and read at every answer: each is folded once.
+TITLE_CACHE = 8192
+
+
+@lru_cache(maxsize=TITLE_CACHE)
+def _folded(title: str) -> str:
+    return search_text(title)
 
 FOREIGN_VARIANT = "co yeu to nuoc ngoai"
 _UNDER = re.compile(r"duoi (\d{1,3}) tuoi")
@@ -25,7 +34,7 @@ _FROM = re.compile(r"(?:tu du|tu|tren|du) (\d{1,3}) tuoi")
 
 def age_fits(title: str, age: int) -> bool:
     """Whether an age meets the age bounds a title states (True when it states none)."""
-    folded = search_text(title)
+    folded = _folded(title)
     under = _UNDER.search(folded)
     if under and age >= int(under.group(1)):
         return False
@@ -34,7 +43,7 @@ def age_fits(title: str, age: int) -> bool:
 
 
 def _without_age(title: str) -> str:
-    folded = _FROM.sub(" ", _UNDER.sub(" ", search_text(title)))
+    folded = _FROM.sub(" ", _UNDER.sub(" ", _folded(title)))
     return " ".join(folded.replace("tro len", " ").split())
 
 
@@ -62,9 +71,10 @@ _LEVEL_PHRASE = re.compile(r"\s*\(?(?:thuc hien )?(?:tai |o )?cap (?:xa|tinh|huy
 DEMOTION = 0.1
 
 
+@lru_cache(maxsize=TITLE_CACHE)
 def family(title: str) -> str:
     """What a procedure is, whatever its level and variant (folded)."""
-    folded = " ".join(search_text(title).split())
+    folded = " ".join(_folded(title).split())
     folded = _LEVEL_PHRASE.sub("", folded).removeprefix("thu tuc ")
     folded = BORDER_VARIANT.sub(" ", folded.replace(FOREIGN_VARIANT, " "))
     return " ".join(folded.split())
@@ -74,13 +84,14 @@ _TITLE_LEVELS = {"xa": "commune", "huyen": "commune", "tinh": "province", "trung
 _TITLE_LEVEL_WORD = re.compile(r"\bcap (xa|huyen|tinh|trung uong|bo)\b")
 
 
+@lru_cache(maxsize=TITLE_CACHE)
 def title_levels(title: str) -> tuple[str, ...]:
     """The levels a title's closing "(thực hiện tại cấp …)" names, () when it names none.
 
     When a catalog record's level field and its title disagree ("Cấp đổi thẻ bảo hiểm y tế
     (thực hiện tại cấp trung ương)" filed as provincial), the title is what tells the
     record from its siblings."""
-    phrase = _LEVEL_PHRASE.search(" ".join(search_text(title).split()))
+    phrase = _LEVEL_PHRASE.search(" ".join(_folded(title).split()))
     if not phrase:
         return ()
     return tuple(dict.fromkeys(_TITLE_LEVELS[m] for m in _TITLE_LEVEL_WORD.findall(phrase.group(0))))
@@ -88,7 +99,7 @@ def title_levels(title: str) -> tuple[str, ...]:
 
 def preference(title: str, levels: Sequence[str], *, level: str | None, foreign: bool) -> tuple[int, ...]:
     """How well a variant fits a message (lower is better)."""
-    folded = search_text(title)
+    folded = _folded(title)
     levels = title_levels(title) or tuple(levels)
     ranks = [LEVEL_RANK.get(v, 3) for v in levels] or [3]
     named_level = 0 if level is None or level in levels else 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import gc
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -21,12 +22,15 @@ from rasa.shared.core.events import Event
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.endpoints import EndpointConfig
+from rasa.utils.tensorflow.models import RasaModel
 
 from tests.ports import free_port
+import connectors.runtime as runtime
 from connectors.runtime import (
     close_kept_sessions,
     combine_features,
     endpoint_session,
+    predict_with_traced_graph,
     resolve_event_type,
     run_graph,
     stack_columns,
@@ -96,9 +100,11 @@ def test_tuning_installs_the_validator_and_freezes_the_heap_once(monkeypatch: py
     monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
     monkeypatch.setattr(Message, "_combine_features", Message.__dict__["_combine_features"])
     monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
+    monkeypatch.setattr(RasaModel, "_rasa_predict", RasaModel._rasa_predict)
     app = SimpleNamespace(ctx=SimpleNamespace())
     try:
         tune_after_start(app)
+        assert RasaModel._rasa_predict is predict_with_traced_graph
         assert RemoteAction._validate_action_result is validate_action_result
         assert Message._combine_features is combine_features
         assert Event.resolve_by_type is resolve_event_type
@@ -266,3 +272,50 @@ def test_the_action_servers_connection_is_kept_and_found_again_after_a_restart(m
     assert len(set(peers[:3])) == 1 and len(set(peers[3:])) == 1  # one connection each time
     assert peers[0] != peers[3]
     assert closed
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# messages of every kind: places (entities), typing without accents, chat shorthand, one word,
+# a long one, emoji, words the model never saw
+MESSAGES = ["làm giấy khai sinh cần giấy tờ gì", "le phi dang ky ket hon o quan Son Tra bao nhieu",
+            "đổi cccd nộp ở đâu", "dk tam tru mat bao lau", "ok", "cảm ơn nhé 👍", "xyzzy qwerty",
+            "tách hộ khẩu ở phường Hòa Khánh Bắc, quận Liên Chiểu, Đà Nẵng thì cần những giấy tờ gì và mất "
+            "bao lâu, có làm online được không ạ", "ho chieu", "tôi muốn gặp người thật"]
+
+
+def test_diets_traced_graph_called_directly_parses_as_rasa_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The project's model parses every message the same (intent ranking, entities and their
+    confidences, to the last digit) with its traced graph called directly, which it is."""
+    models = sorted((REPO_ROOT / "bot" / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        pytest.skip("no trained model in bot/models: run `make model`")
+    from rasa.core.agent import Agent  # noqa: PLC0415
+
+    original = RasaModel.__dict__["_rasa_predict"]
+    monkeypatch.setattr(RasaModel, "_rasa_predict", original)
+    monkeypatch.setattr(runtime, "_rasas_predict", original)
+    agent = Agent.load(str(models[-1]))
+
+    async def parse_all() -> list[Any]:
+        return [await agent.parse_message(text) for text in MESSAGES]
+
+    rasas = asyncio.run(parse_all())  # Rasa's own call, which also traces the graph
+    monkeypatch.setattr(RasaModel, "_rasa_predict", predict_with_traced_graph)
+    through_rasa: list[int] = []
+
+    def rasas_counted(self: Any, batch_in: Any) -> Any:
+        through_rasa.append(1)
+        return original(self, batch_in)
+
+    monkeypatch.setattr(runtime, "_rasas_predict", rasas_counted)
+    assert asyncio.run(parse_all()) == rasas
+    assert not through_rasa  # every prediction took the direct call
+    diets = _diet_models(agent)
+    assert diets and all("_tthc_concrete" in model.__dict__ for model in diets)
+
+
+def _diet_models(agent: Any) -> list[Any]:
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier  # noqa: PLC0415
+
+    nodes = agent.processor.graph_runner._instantiated_nodes.values()
+    return [node._component.model for node in nodes if isinstance(getattr(node, "_component", None), DIETClassifier)]
