@@ -1,5 +1,9 @@
 """The lexical side: BM25 (bm25s) over folded syllables and syllable pairs, and an
-IDF-weighted coverage of the query that is comparable across queries (0..1)."""
+IDF-weighted coverage of the query that is comparable across queries (0..1).
+
+Sums of IDF weights are taken with ``math.fsum``: the tokens are sets, whose order changes
+with Python's hash seed, and a plain sum's last bit with it (a name the query covers whole
+gave 1.0000000000000002 in some processes); correctly rounded sums are the same in all."""
 
 from __future__ import annotations
 
@@ -75,7 +79,7 @@ class LexicalScorer:
         self.guide_passages: list[list[tuple[frozenset[str], float]]] = [[] for _ in range(self.n_guides)]
         for tokens, guide in zip(passage_tokens, passage_guide):
             content = frozenset(t for t in tokens if t not in STOP_TOKENS)
-            total = sum(self.weight(t) for t in content)
+            total = math.fsum(self.weight(t) for t in content)
             if total > 0:
                 self.guide_passages[guide].append((content, total))
 
@@ -92,10 +96,10 @@ class LexicalScorer:
 
     def coverages(self, weights: dict[str, float], guides: Sequence[int]) -> list[float]:
         """:meth:`coverage` of each guide, from the query's :meth:`query_weights`."""
-        total = sum(weights.values())
+        total = math.fsum(weights.values())
         if total == 0:
             return [0.0] * len(guides)
-        return [sum(w for t, w in weights.items() if t in self.guide_vocab[g]) / total for g in guides]
+        return [math.fsum(w for t, w in weights.items() if t in self.guide_vocab[g]) / total for g in guides]
 
     def precision(self, tokens: Sequence[str], guide: int) -> float:
         """How fully the query covers the guide's best-covered passage (0..1).
@@ -114,7 +118,7 @@ class LexicalScorer:
             for passage, total in self.guide_passages[guide]:
                 shared = passage & query
                 if shared:
-                    best = max(best, sum(weights[t] for t in shared) / total)
+                    best = max(best, math.fsum(weights[t] for t in shared) / total)
             out.append(best)
         return out
 
