@@ -71,6 +71,7 @@ class DeliveryWorker:
         self.inbox_handlers: dict[str, InboxHandler] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def register(self, sender: Sender, inbox_handler: InboxHandler | None = None) -> None:
         self.senders[sender.channel] = sender
@@ -83,10 +84,12 @@ class DeliveryWorker:
 
     def start(self) -> None:
         if self._task is None or self._task.done():
+            self._stopping = False
             self._task = asyncio.get_running_loop().create_task(self._run(), name="delivery-worker")
 
     async def stop(self) -> None:
         if self._task is not None:
+            self._stopping = True  # the loop ends at its next turn even if the cancel were lost
             self._task.cancel()
             try:
                 await self._task
@@ -96,7 +99,7 @@ class DeliveryWorker:
 
     async def _run(self) -> None:
         scans = 0
-        while True:
+        while not self._stopping:
             try:
                 while await self.deliver_due() > 0:
                     pass
@@ -107,11 +110,18 @@ class DeliveryWorker:
                 raise
             except Exception:  # noqa: BLE001 - the database may be briefly unavailable: try again
                 logger.exception("delivery scan failed; retrying")
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
+            await self._until_kicked()
+
+    async def _until_kicked(self) -> None:
+        """Sleep until :meth:`kick` or the next scan. Not ``asyncio.wait_for``: on Python 3.10
+        it swallows a cancel that arrives just after the event was set (a kick then a stop),
+        and :meth:`stop` would wait for ever."""
+        wake = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({wake}, timeout=self.poll_interval)
+        finally:
+            wake.cancel()
+        self._wake.clear()
 
     async def deliver_due(self) -> int:
         """Send what is due (one message per recipient per call); the number handled."""
