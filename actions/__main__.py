@@ -13,6 +13,7 @@ import logging
 
 from rasa_sdk.executor import ActionExecutor
 
+from actions.cues import default_cues
 from actions.knowledge import knowledge
 from actions.server import create_server
 from console.migrate import upgrade
@@ -34,6 +35,8 @@ def main() -> None:
     upgrade(settings.database_url)
     state = knowledge().current()
     _ = state.vocabulary  # computed now, not on the first citizen's message
+    _ = state.codes
+    default_cues()  # read and checked now (a bad cues.yml stops the start, not a reply)
     logger.info("index ready: %d guides and entries", len(state.guides))
     # The index, the encoder and torch are long-lived: leave them out of every garbage
     # collection from now on (each full collection would walk them all, per request).

@@ -62,6 +62,10 @@ class KnowledgeState:
         return sum(lexical.weight(t) for t in novel), lexical.precision(list(tokens), position)
 
     @cached_property
+    def codes(self) -> frozenset[str]:
+        return frozenset(self.guides)
+
+    @cached_property
     def titles(self) -> dict[str, str]:
         return {code: guide.title for code, guide in self.guides.items()}
 

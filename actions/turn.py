@@ -111,7 +111,7 @@ def context_of(state: KnowledgeState) -> Context:
     settings = knowledge().settings
     return Context(
         search=lambda text: state.search(text, k=5),
-        known_codes=frozenset(state.guides),
+        known_codes=state.codes,
         thresholds=Thresholds(settings.answer_threshold, settings.ambiguity_margin),
         vocabulary=state.vocabulary,
         naming=state.naming,

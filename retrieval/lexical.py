@@ -99,7 +99,9 @@ class LexicalScorer:
         total = math.fsum(weights.values())
         if total == 0:
             return [0.0] * len(guides)
-        return [math.fsum(w for t, w in weights.items() if t in self.guide_vocab[g]) / total for g in guides]
+        terms = frozenset(weights)
+        # the set intersection walks the query's few terms, not the guide's vocabulary
+        return [math.fsum(weights[t] for t in terms & self.guide_vocab[g]) / total for g in guides]
 
     def precision(self, tokens: Sequence[str], guide: int) -> float:
         """How fully the query covers the guide's best-covered passage (0..1).
@@ -116,9 +118,8 @@ class LexicalScorer:
         for guide in guides:
             best = 0.0
             for passage, total in self.guide_passages[guide]:
-                shared = passage & query
-                if shared:
-                    best = max(best, math.fsum(weights[t] for t in shared) / total)
+                if not query.isdisjoint(passage):
+                    best = max(best, math.fsum(weights[t] for t in passage & query) / total)
             out.append(best)
         return out
 
