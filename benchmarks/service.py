@@ -42,8 +42,8 @@ import yaml
 
 from benchmarks.questions import CONVERSATION, QUESTIONS
 from benchmarks.report import save
-from tests.integration.harness import RASA_PYTHON, REPO_ROOT, Service
-from tests.ports import free_port
+from servers.process import RASA_PYTHON, REPO_ROOT, Service
+from servers.ports import free_port
 
 RESULTS = "bench-service.json"  # in results/
 BARE_DIR = REPO_ROOT / "build" / "bench" / "bare"
@@ -282,7 +282,7 @@ def run(rounds: int, soak_conversations: int, soak_turns: int, runs_count: int =
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         if store == "postgresql":
-            from tests.postgres import PostgresServer  # noqa: PLC0415
+            from servers.postgres import PostgresServer  # noqa: PLC0415
 
             postgres = PostgresServer().start()
             database_url = postgres.create_database("bench")

@@ -17,7 +17,6 @@ import asyncio
 import functools
 import logging
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,34 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.questions import CONVERSATION, QUESTIONS
+from servers.ports import free_port
+from servers.process import REPO_ROOT, wait_for
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 APP_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 RESULTS = "bench-stages.json"
 STAGES = ("tracker_load", "nlu_parse", "predictions", "action_http", "action_validation", "action_other",
           "tracker_save", "other", "total")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(url: str, process: subprocess.Popen[bytes], timeout: float = 180) -> None:
-    import urllib.request  # noqa: PLC0415
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the action server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - 127.0.0.1 only
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"{url} not up after {timeout}s")
 
 
 class StageClock:
@@ -148,7 +126,7 @@ def run(rounds: int, tuned: bool = True) -> dict[str, Any]:
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        port = _free_port()
+        port = free_port()
         os.environ.update({"DATABASE_URL": f"sqlite:///{tmp / 'tthc.db'}",
                            "ACTION_SERVER_URL": f"http://127.0.0.1:{port}/webhook",
                            "ACTION_HOST": "127.0.0.1", "ACTION_PORT": str(port), "HF_HUB_OFFLINE": "1"})
@@ -157,11 +135,12 @@ def run(rounds: int, tuned: bool = True) -> dict[str, Any]:
 
         settings = get_settings()
         os.environ["ACTION_SERVER_TOKEN"] = settings.action_token()
-        log = (tmp / "actions.log").open("ab")
+        log_path = tmp / "actions.log"
+        log = log_path.open("ab")
         actions = subprocess.Popen([str(APP_PYTHON), "-m", "actions"], cwd=REPO_ROOT, env=dict(os.environ),
                                    stdout=log, stderr=subprocess.STDOUT)
         try:
-            _wait(f"http://127.0.0.1:{port}/health", actions)
+            wait_for(f"http://127.0.0.1:{port}/health", actions, 180, log_path)
             from rasa.core.agent import load_agent  # noqa: PLC0415
             from rasa.core.utils import AvailableEndpoints  # noqa: PLC0415
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres import PostgresServer, postgres_bin
-from tests.redis_server import RedisServer, redis_server_bin
+from servers.postgres import PostgresServer, postgres_bin
+from servers.redis_server import RedisServer, redis_server_bin
 from tests.system_packages import require
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

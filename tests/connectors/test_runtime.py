@@ -24,7 +24,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.endpoints import EndpointConfig
 from rasa.utils.tensorflow.models import RasaModel
 
-from tests.ports import free_port
+from servers.ports import free_port
 import connectors.runtime as runtime
 from connectors.runtime import (
     close_kept_sessions,

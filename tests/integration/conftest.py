@@ -14,8 +14,9 @@ import pytest
 
 from tests.fakes.platform_server import FakeTelegram, FakeZalo
 from tests.system_packages import require
-from tests.integration.harness import REPO_ROOT, RASA_PYTHON, STAFF_CHAT, Bot, Platforms, Service
-from tests.ports import free_port
+from servers.process import RASA_PYTHON, REPO_ROOT, Service
+from tests.integration.harness import STAFF_CHAT, Bot, Platforms
+from servers.ports import free_port
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.harness import REPO_ROOT, Bot
+from servers.process import REPO_ROOT
+from tests.integration.harness import Bot
 from tthc.dialogue_eval import Runner, format_report, load_conversations, score
 
 pytestmark = pytest.mark.slow

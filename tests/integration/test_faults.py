@@ -10,9 +10,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.integration.harness import RASA_PYTHON, Bot, Service
-from tests.ports import free_port
-from tests.postgres import PostgresServer
+from servers.process import RASA_PYTHON, Service
+from tests.integration.harness import Bot
+from servers.ports import free_port
+from servers.postgres import PostgresServer
 
 pytestmark = pytest.mark.slow
 

@@ -21,10 +21,10 @@ import httpx
 import pytest
 
 from tests.fakes.platform_server import FakeZalo, zalo_event
-from tests.integration.harness import RASA_PYTHON, REPO_ROOT
-from tests.integration.scale import ScaleStack, nginx_binary, say, start_stack, turn_problems
-from tests.postgres import PostgresServer
-from tests.redis_server import RedisServer
+from servers.process import RASA_PYTHON, REPO_ROOT
+from servers.stack import ScaleStack, nginx_binary, say, start_stack, turn_problems
+from servers.postgres import PostgresServer
+from servers.redis_server import RedisServer
 from tests.system_packages import require
 from tthc import deploy
 

@@ -1,4 +1,4 @@
-"""A real, throw-away Redis server for tests (Debian's redis-server package).
+"""A real, throw-away Redis server for the tests and benchmarks (Debian's redis-server package).
 
 ``RedisServer().start()`` runs redis-server on a free 127.0.0.1 port, without persistence,
 its files in a new temporary folder (removed by ``stop``); ``url(db)`` gives a
@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.ports import free_port
+from servers.ports import free_port
 
 
 def redis_server_bin() -> str | None:

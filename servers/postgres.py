@@ -1,4 +1,4 @@
-"""A real, throw-away PostgreSQL server for tests (Debian's postgresql package).
+"""A real, throw-away PostgreSQL server for the tests and benchmarks (Debian's postgresql package).
 
 ``PostgresServer().start()`` runs initdb and pg_ctl on a free 127.0.0.1 port with the
 data directory and socket in a new temporary folder (removed by ``stop``); ``create_database(name)`` returns a SQLAlchemy
@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.ports import free_port
+from servers.ports import free_port
 
 
 def postgres_bin() -> Path | None:

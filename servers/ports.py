@@ -1,4 +1,4 @@
-"""Free local ports for the servers the tests start (standard library only: both runtimes)."""
+"""Free local ports for the servers the tests and benchmarks start (standard library only: both runtimes)."""
 
 from __future__ import annotations
 

@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 
-from tests.integration.harness import REPO_ROOT, Service, wait_for
-from tests.ports import free_port
+from servers.process import REPO_ROOT, Service, wait_for
+from servers.ports import free_port
 from tthc import deploy
 
 
