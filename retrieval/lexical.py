@@ -100,7 +100,7 @@ class LexicalScorer:
         if total == 0:
             return [0.0] * len(guides)
         terms = frozenset(weights)
-        # the set intersection walks the query's few terms, not the guide's vocabulary
+        # the shared terms by one set intersection each, not a Python test per query term
         return [math.fsum(weights[t] for t in terms & self.guide_vocab[g]) / total for g in guides]
 
     def precision(self, tokens: Sequence[str], guide: int) -> float:
