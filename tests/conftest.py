@@ -11,6 +11,7 @@ import pytest
 
 from servers.postgres import PostgresServer, postgres_bin
 from servers.redis_server import RedisServer, redis_server_bin
+from tests.small_index import SmallIndex, build_small_index
 from tests.system_packages import require
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -75,3 +76,17 @@ def redis_url(redis_server: RedisServer) -> str:
     db = next(_redis_dbs)
     redis_server.command("FLUSHDB", db=db)
     return redis_server.url(db)
+
+
+@pytest.fixture(scope="session")
+def small_index(tmp_path_factory: pytest.TempPathFactory) -> SmallIndex:
+    """The twelve guides' index, built once per session (read-only: use ``copy_to`` to change
+    anything)."""
+    return build_small_index(tmp_path_factory.mktemp("small-index"))
+
+
+@pytest.fixture(scope="session")
+def search_index(small_index: SmallIndex):  # type: ignore[no-untyped-def]
+    from retrieval.index import SearchIndex  # noqa: PLC0415
+
+    return SearchIndex.load(small_index.index_dir)

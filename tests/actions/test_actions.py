@@ -26,7 +26,7 @@ from actions.turn import ActionRespond
 from console.db import session_scope
 from console.migrate import upgrade
 from console.models import Feedback, HandoffTicket
-from tests.retrieval.conftest import (
+from tests.small_index import (
     CAN_CUOC_14,
     CAN_CUOC_DUOI_14,
     KET_HON,
@@ -34,7 +34,6 @@ from tests.retrieval.conftest import (
     TAM_TRU,
     THUONG_TRU,
     SmallIndex,
-    shared_small_index,
     small_options,
 )
 from tthc.settings import Settings, get_settings
@@ -139,14 +138,6 @@ def payload(button: dict[str, str]) -> tuple[str, dict[str, str]]:
 
 
 # ------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture(scope="session")
-def small_index(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> SmallIndex:
-    """The session's small index (tests/retrieval/conftest.py), built once."""
-    return shared_small_index(request, tmp_path_factory)
 
 
 @pytest.fixture()
@@ -496,7 +487,7 @@ def test_database_failure(kb: Knowledge, tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_an_answer_from_the_catalog_says_so_and_offers_a_clerk(tmp_path: Path, use_knowledge: Any) -> None:
     from retrieval.build import build_index  # noqa: PLC0415
-    from tests.retrieval.conftest import copy_guides  # noqa: PLC0415
+    from tests.small_index import copy_guides  # noqa: PLC0415
 
     procedures = copy_guides(tmp_path / "procedures", ("ho-tich/dang-ky-khai-sinh.yml", "cu-tru/dang-ky-tam-tru.yml"))
     catalog = Path(__file__).resolve().parents[1] / "fixtures" / "catalog"

@@ -9,7 +9,7 @@ import pytest
 
 from actions.knowledge import Knowledge
 from actions.policy import Context, Decision, Message, State, Thresholds, decide
-from tests.retrieval.conftest import (
+from tests.small_index import (
     CAN_CUOC_14,
     CAN_CUOC_DUOI_14,
     DOI_GPLX,
@@ -20,14 +20,13 @@ from tests.retrieval.conftest import (
     TAM_TRU,
     THUONG_TRU,
     SmallIndex,
-    shared_small_index,
 )
 from tthc.settings import Settings
 
 
 @pytest.fixture(scope="module")
-def context(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Context:
-    index: SmallIndex = shared_small_index(request, tmp_path_factory)
+def context(small_index: SmallIndex) -> Context:
+    index = small_index
     state = Knowledge(Settings(_env_file=None, index_dir=index.index_dir,  # type: ignore[call-arg]
                                procedures_dir=index.procedures_dir)).current()
     return Context(search=lambda text: state.search(text, k=5), known_codes=frozenset(state.guides),

@@ -28,7 +28,7 @@ from retrieval.build import (
 from retrieval.index import CURATED_DIR, MANIFEST, SearchIndex
 from retrieval.noise import load_noise
 from retrieval.passages import guide_document
-from tests.retrieval.conftest import KET_HON, KHAI_SINH, SmallIndex, copy_guides, small_options
+from tests.small_index import KET_HON, KHAI_SINH, SmallIndex, copy_guides, small_options
 from tthc import cli
 from tthc.settings import Settings
 from tthc_text import search_text

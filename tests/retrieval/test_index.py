@@ -11,7 +11,7 @@ import pytest
 from guides.loader import load_guides
 from retrieval.index import MANIFEST, SearchIndex, make_faiss_index
 from retrieval.passages import guide_passages
-from tests.retrieval.conftest import (
+from tests.small_index import (
     CAN_CUOC_DUOI_14,
     DOI_GPLX,
     HO_CHIEU,

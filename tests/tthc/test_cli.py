@@ -11,21 +11,13 @@ from pathlib import Path
 import pytest
 
 from guides.loader import load_guides
-from tests.retrieval.conftest import KET_HON, KHAI_SINH, SmallIndex, shared_small_index
+from tests.small_index import KET_HON, KHAI_SINH, SmallIndex
 from tthc.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 VALID = REPO / "tests" / "fixtures" / "guides" / "valid"
 BROKEN = REPO / "tests" / "fixtures" / "guides" / "broken"
 METRICS = {"n", "recall@1", "recall@3", "recall@5", "mrr"}
-
-
-@pytest.fixture(scope="session")
-def small_index(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> SmallIndex:
-    """The session's small index (tests/retrieval/conftest.py), built once."""
-    return shared_small_index(request, tmp_path_factory)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:

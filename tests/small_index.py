@@ -1,8 +1,6 @@
-"""A small real index, built once per test session from twelve of the project's guides.
-
-Other test folders (actions, tthc) reuse it through a fixture of their own calling
-:func:`shared_small_index`; the build is kept on the pytest config object, so it happens
-once whichever folder asks first.
+"""A small real index of twelve of the project's guides, for the tests of retrieval, the
+actions and the command-line tool (the session's ``small_index`` and ``search_index``
+fixtures in tests/conftest.py build it once).
 """
 
 from __future__ import annotations
@@ -12,12 +10,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 PROCEDURES = REPO / "procedures"
 
 # Twelve guides: enough siblings (khai sinh / khai tử, thường trú / tạm trú, căn cước for
@@ -87,33 +83,10 @@ class SmallIndex:
         return SmallIndex(dest / "procedures", dest / "index", self.manifest)
 
 
-def shared_small_index(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> SmallIndex:
-    """Build the session's index on first use; later calls return the same one."""
-    cached = getattr(request.config, "_tthc_small_index", None)
-    if cached is not None:
-        return cached
+def build_small_index(root: Path) -> SmallIndex:
+    """Build the twelve guides' index under ``root`` (the guides are copied there first)."""
     from retrieval.build import build_index  # noqa: PLC0415
 
-    root = tmp_path_factory.mktemp("small-index")
     procedures = copy_guides(root / "procedures")
     manifest = build_index(small_options(procedures, root / "index"), progress=lambda _m: None)
-    built = SmallIndex(procedures, root / "index", manifest)
-    request.config._tthc_small_index = built  # type: ignore[attr-defined]
-    return built
-
-
-@pytest.fixture(scope="session")
-def small_index(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> SmallIndex:
-    """The session's index (read-only: use ``copy_to`` to change anything)."""
-    return shared_small_index(request, tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def search_index(small_index: SmallIndex):  # type: ignore[no-untyped-def]
-    from retrieval.index import SearchIndex  # noqa: PLC0415
-
-    return SearchIndex.load(small_index.index_dir)
+    return SmallIndex(procedures, root / "index", manifest)
