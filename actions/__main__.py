@@ -35,7 +35,6 @@ def main() -> None:
     upgrade(settings.database_url)
     state = knowledge().current()
     _ = state.vocabulary  # computed now, not on the first citizen's message
-    _ = state.codes
     default_cues()  # read and checked now (a bad cues.yml stops the start, not a reply)
     logger.info("index ready: %d guides and entries", len(state.guides))
     # The index, the encoder and torch are long-lived: leave them out of every garbage

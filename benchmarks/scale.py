@@ -20,9 +20,9 @@ from typing import Any
 
 from benchmarks.report import save
 from benchmarks.service import throughput
-from servers.stack import start_stack
 from servers.postgres import PostgresServer
 from servers.redis_server import RedisServer
+from servers.stack import start_stack
 from tthc import deploy
 
 RESULTS = "scale.json"  # in results/

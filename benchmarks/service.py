@@ -42,8 +42,8 @@ import yaml
 
 from benchmarks.questions import CONVERSATION, QUESTIONS
 from benchmarks.report import save
-from servers.process import RASA_PYTHON, REPO_ROOT, Service
 from servers.ports import free_port
+from servers.process import RASA_PYTHON, REPO_ROOT, Service
 
 RESULTS = "bench-service.json"  # in results/
 BARE_DIR = REPO_ROOT / "build" / "bench" / "bare"

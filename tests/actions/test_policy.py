@@ -26,10 +26,9 @@ from tthc.settings import Settings
 
 @pytest.fixture(scope="module")
 def context(small_index: SmallIndex) -> Context:
-    index = small_index
-    state = Knowledge(Settings(_env_file=None, index_dir=index.index_dir,  # type: ignore[call-arg]
-                               procedures_dir=index.procedures_dir)).current()
-    return Context(search=lambda text: state.search(text, k=5), known_codes=frozenset(state.guides),
+    state = Knowledge(Settings(_env_file=None, index_dir=small_index.index_dir,  # type: ignore[call-arg]
+                               procedures_dir=small_index.procedures_dir)).current()
+    return Context(search=lambda text: state.search(text, k=5), known_codes=state.codes,
                    thresholds=Thresholds(0.5, 0.04), vocabulary=state.vocabulary, naming=state.naming,
                    titles={code: g.title for code, g in state.guides.items()})
 

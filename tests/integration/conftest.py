@@ -12,11 +12,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fakes.platform_server import FakeTelegram, FakeZalo
-from tests.system_packages import require
-from servers.process import RASA_PYTHON, REPO_ROOT, Service
-from tests.integration.harness import STAFF_CHAT, Bot, Platforms
 from servers.ports import free_port
+from servers.process import RASA_PYTHON, REPO_ROOT, Service
+from tests.fakes.platform_server import FakeTelegram, FakeZalo
+from tests.integration.harness import STAFF_CHAT, Bot, Platforms
+from tests.system_packages import require
 
 
 @pytest.fixture(scope="session")
