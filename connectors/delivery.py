@@ -87,30 +87,38 @@ class DeliveryWorker:
             self._stopping = False
             self._task = asyncio.get_running_loop().create_task(self._run(), name="delivery-worker")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._stopping = True  # the loop ends at its next turn even if the cancel were lost
+    async def stop(self, grace: float = 5.0) -> None:
+        """End the loop after the sends in flight, their outcome recorded (a message the platform
+        received is marked sent, not sent again after a restart); cancel it after ``grace``
+        seconds if a send still hangs."""
+        if self._task is None:
+            return
+        self._stopping = True  # the loop ends at its next turn
+        self._wake.set()
+        done, _ = await asyncio.wait({self._task}, timeout=grace)
+        if not done:
             self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+        self._task = None
 
     async def _run(self) -> None:
         scans = 0
         while not self._stopping:
             try:
-                while await self.deliver_due() > 0:
+                while not self._stopping and await self.deliver_due() > 0:
                     pass
                 scans += 1
-                if scans % 15 == 1:
+                if scans % 15 == 1 and not self._stopping:
                     await self.reprocess_inbox()
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - the database may be briefly unavailable: try again
                 logger.exception("delivery scan failed; retrying")
-            await self._until_kicked()
+            if not self._stopping:
+                await self._until_kicked()
 
     async def _until_kicked(self) -> None:
         """Sleep until :meth:`kick` or the next scan. Not ``asyncio.wait_for``: on Python 3.10
