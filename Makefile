@@ -29,12 +29,13 @@ RASA_INPUTS = $(shell find bot/config.yml bot/domain.yml bot/data nlu_data bot/c
 RASA_FP = $(shell for f in $(RASA_INPUTS); do echo "$$f"; cat "$$f"; done | sha256sum | cut -c1-12)
 RASA_MODEL = bot/models/tthc-$(RASA_FP).tar.gz
 
-.PHONY: help install index model run run-scaled deploy-files test test-app test-rasa nlu-eval bench clean
+.PHONY: help install index model run run-scaled deploy-files lint test test-app test-rasa nlu-eval bench clean
 
 help:
 	@echo "make run    set up everything and start the bot (chat page: http://localhost:8000/)"
 	@echo "make test   set up everything and run the whole test suite"
 	@echo "make bench  benchmarks (figures, not assertions)"
+	@echo "make lint   ruff and the deployment files' check (make test runs it)"
 	@echo "make run-scaled  two Rasa replicas and two action servers behind nginx (deploy/Procfile;"
 	@echo "                 needs DATABASE_URL=postgresql://... and REDIS_URL=redis://... in .env)"
 	@echo "make nlu-eval  held-out NLU evaluation (intent F1, accuracy by typing style)"
@@ -84,6 +85,7 @@ run: install index model
 	@echo "  Action server:    http://localhost:5055/health"
 	@echo "  Ctrl-C stops everything."
 	@echo ""
+	$(VENV)/bin/tthc db upgrade
 	$(VENV)/bin/honcho start -f Procfile
 
 # The scaled-out stack on one machine, without containers (see "Scaling out" in the README).
@@ -92,6 +94,7 @@ run-scaled: install index model
 	 { [[ "$${DATABASE_URL:-}" == postgresql* ]] || grep -q '^DATABASE_URL=postgresql' .env 2>/dev/null; } || \
 		{ echo "set DATABASE_URL=postgresql://... and REDIS_URL=redis://... in .env first" >&2; exit 1; }
 	@echo "  Public (widget, console, webhooks): http://localhost:$$(sed -n 's/^  public: \([0-9]*\).*/\1/p' deploy/topology.yml)/"
+	$(VENV)/bin/tthc db upgrade
 	$(VENV)/bin/honcho -f deploy/Procfile start
 
 # Rewrite deploy/docker-compose.yml, deploy/Procfile and deploy/nginx/ from deploy/topology.yml.
@@ -99,7 +102,13 @@ deploy-files: $(VENV)/.installed
 	$(VENV)/bin/tthc deploy render
 
 ## --- tests -----------------------------------------------------------------------------
+# ruff (unused or undefined names, import order) and the deployment files up to date
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/tthc deploy render --check
+
 test: install index model
+	$(MAKE) lint
 	$(MAKE) test-app
 	$(MAKE) test-rasa
 
@@ -107,7 +116,7 @@ test-app:
 	$(VENV)/bin/python -m pytest tests --ignore=tests/bot --ignore=tests/connectors
 
 test-rasa:
-	$(VENV_RASA)/bin/python -m pytest tests/bot tests/connectors tests/tthc_text
+	$(VENV_RASA)/bin/python -m pytest tests/bot tests/connectors tests/tthc_text tests/tthc_data
 
 nlu-eval: $(VENV_RASA)/.installed
 	$(VENV_RASA)/bin/python -m bot.nlu_evaluation

@@ -1,7 +1,7 @@
 """The action server: ``python -m actions [--port N]``.
 
-Before serving it brings the staff database up to date (Alembic) and loads the search
-index, so the first citizen does not wait for it. It listens on 127.0.0.1 unless
+Before serving it loads the search index, so the first citizen does not wait for it (the
+database is brought up to date before the services start: ``tthc db upgrade``). It listens on 127.0.0.1 unless
 ``ACTION_HOST`` says otherwise, and answers Rasa alone (see :mod:`actions.server`).
 """
 
@@ -16,9 +16,9 @@ from rasa_sdk.executor import ActionExecutor
 from actions.cues import default_cues
 from actions.knowledge import knowledge
 from actions.server import create_server
-from console.migrate import upgrade
 from retrieval.encoder import offline_mode
-from tthc.settings import get_settings
+from tthc_data.migrate import SchemaOutOfDate, require_current
+from tthc_settings import get_settings
 
 logger = logging.getLogger("actions")
 
@@ -32,7 +32,10 @@ def main() -> None:
     for noisy in ("bm25s", "faiss.loader"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     offline_mode()
-    upgrade(settings.database_url)
+    try:
+        require_current(settings.database_url)  # made by `tthc db upgrade` before the services start
+    except SchemaOutOfDate as error:
+        raise SystemExit(str(error)) from error
     state = knowledge().current()
     _ = state.vocabulary  # computed now, not on the first citizen's message
     default_cues()  # read and checked now (a bad cues.yml stops the start, not a reply)

@@ -10,9 +10,9 @@ shorthand, reads the same. :func:`read` is pure and cheap (a few regular express
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, get_args
 

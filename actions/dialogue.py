@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+
 from rasa_sdk import Tracker
 
 from actions.cues import read
-from console.db import session_scope
-from console.handoff import notify_staff
-from console.store import open_ticket, open_tickets_of, record_feedback
-from tthc.settings import get_settings
+from tthc_data.channels import shared_store
+from tthc_data.engine import engine_for, session_scope
+from tthc_data.staff import notify_staff, open_ticket, open_tickets_of, record_feedback
+from tthc_settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +31,10 @@ def _last_question(tracker: Tracker) -> str:
 
 def handoff(tracker: Tracker, reason: str, procedure_code: str | None) -> int | None:
     """Open (or add to) the citizen's handoff ticket; its id, or None if it could not be stored."""
+    settings = get_settings()
     try:
-        with session_scope() as session:
-            already_open = open_tickets_of(session, tracker.sender_id)
+        with session_scope(engine_for(settings.database_url)) as session:
+            already_open = open_tickets_of(session, sender_id=tracker.sender_id)
             ticket = open_ticket(
                 session,
                 sender_id=tracker.sender_id,
@@ -46,9 +48,9 @@ def handoff(tracker: Tracker, reason: str, procedure_code: str | None) -> int | 
         logger.exception("could not open a handoff ticket for %s", tracker.sender_id)
         return None
     if not already_open:  # after the commit: the notification is queued in the same database
-        settings = get_settings()
         try:
-            notify_staff(settings.database_url, settings.staff_telegram_chat_id, ticket, settings.public_url)
+            notify_staff(shared_store(settings.database_url), chat_id=settings.staff_telegram_chat_id,
+                         ticket=ticket, console_url=settings.public_url)
         except Exception:
             logger.exception("could not queue the staff notification for ticket %s", ticket_id)
     return int(ticket_id)
@@ -57,7 +59,7 @@ def handoff(tracker: Tracker, reason: str, procedure_code: str | None) -> int | 
 def store_feedback(tracker: Tracker, helpful: bool, procedure_code: str | None) -> None:
     """Keep a citizen's rating of the answer about ``procedure_code``."""
     try:
-        with session_scope() as session:
+        with session_scope(engine_for(get_settings().database_url)) as session:
             record_feedback(
                 session,
                 sender_id=tracker.sender_id,

@@ -19,7 +19,7 @@ from guides.loader import load_guides
 from guides.schema import Guide
 from retrieval.index import MANIFEST, Hit, SearchIndex, load_entries
 from retrieval.lexical import query_tokens
-from tthc.settings import Settings, get_settings
+from tthc_settings import Settings, get_settings
 from tthc_text import lexical_tokens
 
 logger = logging.getLogger(__name__)

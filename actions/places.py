@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from guides.schema import Guide, Level
-from tthc.settings import REPO_ROOT
+from tthc_settings import REPO_ROOT
 from tthc_text import search_text
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tthc_text.paths import REPO_ROOT
+
 RESULTS_DIR = REPO_ROOT / "results"
 
 

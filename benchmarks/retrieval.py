@@ -28,8 +28,8 @@ import numpy as np
 import psutil
 
 from benchmarks.report import save
+from tthc_text.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = "bench-retrieval.json"  # in results/
 SCENARIOS = ("curated", "both-tiers", "catalog", "synthetic-100k")
 CATALOG = REPO_ROOT.parent / "shared" / "data" / "national-procedures"
@@ -117,7 +117,7 @@ def _synthetic_guides(n_guides: int, seed: int = 7):  # type: ignore[no-untyped-
 
 def run_scenario(name: str) -> dict[str, object]:
     from retrieval.build import BuildOptions, build_from_guides, build_index  # noqa: PLC0415
-    from tthc.settings import get_settings  # noqa: PLC0415
+    from tthc_settings import get_settings  # noqa: PLC0415
 
     settings = get_settings()
     with tempfile.TemporaryDirectory() as tmp:

@@ -42,6 +42,7 @@ import yaml
 
 from benchmarks.questions import CONVERSATION, QUESTIONS
 from benchmarks.report import save
+from servers.database import upgrade
 from servers.ports import free_port
 from servers.process import RASA_PYTHON, REPO_ROOT, Service
 
@@ -196,6 +197,7 @@ def soak_check(database_url: str, prefix: str, conversations: int, turns: int) -
 
 # --- running --------------------------------------------------------------------------------
 def start_project(tmp: Path, database_url: str) -> tuple[Service, Service, str]:
+    upgrade(database_url)  # as `tthc db upgrade` before the services start
     rasa_port, action_port = free_port(), free_port()
     env = {**os.environ, "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
            "DATABASE_URL": database_url, "RASA_PORT": str(rasa_port), "RASA_INTERFACE": "127.0.0.1",

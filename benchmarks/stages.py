@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.questions import CONVERSATION, QUESTIONS
+from servers.database import migrated_sqlite
 from servers.ports import free_port
 from servers.process import REPO_ROOT, wait_for
 
@@ -127,7 +128,7 @@ def run(rounds: int, tuned: bool = True) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         port = free_port()
-        os.environ.update({"DATABASE_URL": f"sqlite:///{tmp / 'tthc.db'}",
+        os.environ.update({"DATABASE_URL": migrated_sqlite(tmp / "tthc.db"),
                            "ACTION_SERVER_URL": f"http://127.0.0.1:{port}/webhook",
                            "ACTION_HOST": "127.0.0.1", "ACTION_PORT": str(port), "HF_HUB_OFFLINE": "1"})
         from connectors.serve import newest_model, write_endpoints  # noqa: PLC0415

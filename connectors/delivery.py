@@ -1,6 +1,6 @@
 """The one delivery path for replies on push platforms (Zalo, Telegram), bot and staff alike.
 
-Channels put what they have to send in the outbox (``connectors.store``); the delivery
+Channels put what they have to send in the outbox (``tthc_data.channels``); the delivery
 worker running in the Rasa server sends it through each platform's sender, in order per
 recipient. A failed send is retried with exponential backoff (a platform's own
 "retry after" wins); a message the platform refuses for good (the user blocked the bot)
@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from connectors.store import ChannelStore, InboxEvent, OutboxMessage
+from tthc_data.channels import ChannelStore, InboxEvent, OutboxMessage
 
 logger = logging.getLogger(__name__)
 

@@ -18,14 +18,14 @@ from typing import Any, ClassVar
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
 from connectors.delivery import DeliveryWorker, report_failed, worker_for
-from connectors.formats import Renderer, queue_messages
 from connectors.messages import too_fast_text, unavailable_text
 from connectors.ratelimit import make_limiter
-from connectors.render import choice_text_key
 from connectors.settings import RasaSettings, get_settings
-from connectors.store import ChannelStore, shared_store
 from connectors.tracker_store import watch_store
+from tthc_data.channels import ChannelStore, queue_messages, shared_store
 from tthc_text.conversation_keys import conversation_key
+from tthc_text.message_parts import choice_text_key
+from tthc_text.platform_messages import Renderer
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +138,9 @@ class PushConversations:
 
     async def reply(self, recipient: str, messages: list[dict[str, Any]], origin: str = "bot") -> None:
         """Render bot-style messages (text, buttons) for the platform and queue them."""
-        queued = await asyncio.to_thread(queue_messages, self.store, self.channel, recipient, messages,
-                                         origin, self.renderer)
+        queued = await asyncio.to_thread(lambda: queue_messages(
+            self.store, channel=self.channel, recipient=recipient, messages=messages, origin=origin,
+            renderer=self.renderer))
         if queued:
             self.worker.kick()
 

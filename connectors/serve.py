@@ -19,6 +19,8 @@ from typing import Any
 import yaml
 
 from connectors.settings import REPO_ROOT, RasaSettings, get_settings
+from tthc_data.channels import ChannelStore, SchemaMissing
+from tthc_data.engine import make_engine
 
 BASE_ENDPOINTS = REPO_ROOT / "bot" / "endpoints.yml"
 LOCK_STORE = "connectors.lock_store.UrlRedisLockStore"
@@ -116,6 +118,10 @@ def main() -> None:
     try:
         endpoints_file = write_endpoints(settings, run_dir / "endpoints.yml")
     except ValueError as error:
+        raise SystemExit(str(error)) from error
+    try:  # the channels' tables, made by `tthc db upgrade` (a clear stop now, not a 5xx later)
+        ChannelStore(make_engine(settings.database_url)).engine.dispose()
+    except SchemaMissing as error:
         raise SystemExit(str(error)) from error
     names = ", ".join(c.split(".")[1] for c in enabled_channels(settings))
     print(f"channels on: {names} (Zalo and Telegram are turned on by their settings in .env)", flush=True)

@@ -7,14 +7,13 @@ Rasa 3.6 pins pydantic < 1.10.10, so this runtime uses pydantic v1's ``BaseSetti
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import List, Optional
 
 from pydantic import BaseSettings, Field
 
 from tthc_text.local_keys import local_key
+from tthc_text.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'build' / 'tthc.db'}"
 
 
@@ -31,7 +30,7 @@ class RasaSettings(BaseSettings):
         None, description="Conversation store, if not the project's database."
     )
     action_server_url: str = "http://127.0.0.1:5055/webhook"
-    # Sent to the action server with every call (see tthc.settings); empty: build/.action-token.
+    # Sent to the action server with every call (see tthc_settings); empty: build/.action-token.
     action_server_token: Optional[str] = None  # noqa: UP007
     rasa_port: int = 5005
     # On this machine only unless set (e.g. 0.0.0.0 inside a container, behind the balancer).

@@ -36,10 +36,10 @@ from telegram.request import HTTPXRequest
 from connectors.delivery import DeliveryError
 from connectors.messages import MAX_BODY_BYTES, clean_text, empty_message_text, unsupported_text
 from connectors.push import PushInput
-from connectors.formats import TelegramRenderer
 from connectors.settings import RasaSettings
-from connectors.store import ChannelStore, InboxEvent
+from tthc_data.channels import ChannelStore, InboxEvent
 from tthc_text.json_body import parse_json
+from tthc_text.platform_messages import TelegramRenderer
 
 logger = logging.getLogger(__name__)
 

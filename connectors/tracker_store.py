@@ -22,14 +22,12 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
-from sqlalchemy import bindparam, create_engine, event, func, insert, or_, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.engine.url import URL, make_url
+from sqlalchemy import bindparam, func, insert, or_, select
+from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import QueuePool
 
 from connectors.settings import get_settings
-from tthc_text.sqlite import apply_pragmas
+from tthc_data.engine import engine_for
 
 
 @dataclass
@@ -77,19 +75,6 @@ class _StoredOnce:
         return data
 
 
-def sqlite_engine(url: URL) -> Engine:
-    """An engine for a SQLite file that keeps its connections open (SQLAlchemy 1.4 opens a new
-    one per session for a file) with the project's pragmas (WAL, ``synchronous=NORMAL``)."""
-    engine = create_engine(url, poolclass=QueuePool, pool_size=2, max_overflow=8,
-                           connect_args={"check_same_thread": False, "timeout": 30})
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-        apply_pragmas(dbapi_connection)
-
-    return engine
-
-
 # The number of a tracker's events already in the store, kept on the tracker object between
 # its retrieval and its save (Rasa's lock store holds the conversation in between).
 _STORED = "_tthc_stored_events"
@@ -100,7 +85,7 @@ class UrlSQLTrackerStore(SQLTrackerStore):
 
     ``DATABASE_URL`` (or ``TRACKER_STORE_URL`` if set): ``sqlite:///build/tthc.db`` by
     default, or ``postgresql://user:password@host:5432/tthc``. A SQLite file is used in WAL
-    mode with ``synchronous=NORMAL`` through kept-open connections (:func:`sqlite_engine`).
+    mode with ``synchronous=NORMAL`` through kept-open connections (:func:`tthc_data.engine.make_engine`).
     """
 
     def __init__(
@@ -122,8 +107,10 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
             query=dict(url.query) or None,
         )
-        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
-            engine = sqlite_engine(self.engine.url)
+        if self.engine.url.database not in (None, "", ":memory:"):
+            # the process's one engine for this database (tthc_data.engine), shared with the
+            # channels' queues, instead of the one Rasa made
+            engine = engine_for(self.engine.url.render_as_string(hide_password=False))
             self.engine.dispose()
             self.engine = engine
             self.sessionmaker = sessionmaker(bind=engine)

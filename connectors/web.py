@@ -21,7 +21,7 @@ from sanic.response import HTTPResponse
 from connectors.messages import MAX_SENDER_CHARS
 from connectors.rest import PoliteRestInput
 from connectors.settings import get_settings
-from connectors.store import shared_store
+from tthc_data.channels import shared_store
 
 # The outbox's ids are database integers: a larger 'after' is a bad request, not a failed query.
 MAX_MESSAGE_ID = 2**63 - 1

@@ -31,12 +31,19 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.delivery import DeliveryError
-from connectors.messages import MAX_BODY_BYTES, clean_text, empty_message_text, greet_message, response_text, unsupported_text
+from connectors.messages import (
+    MAX_BODY_BYTES,
+    clean_text,
+    empty_message_text,
+    greet_message,
+    response_text,
+    unsupported_text,
+)
 from connectors.push import PushInput
-from connectors.formats import MORE_CHOICES, ZaloRenderer
 from connectors.settings import RasaSettings
-from connectors.store import ChannelStore, InboxEvent
+from tthc_data.channels import ChannelStore, InboxEvent
 from tthc_text.json_body import parse_json
+from tthc_text.platform_messages import MORE_CHOICES, ZaloRenderer
 
 logger = logging.getLogger(__name__)
 

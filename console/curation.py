@@ -12,11 +12,11 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.models import Annotation, StaffUser
-from console.privacy import mask_personal_data
 from console.users import audit
 from guides.loader import guide_files, parse_guide
 from guides.schema import Guide
+from tthc_data.tables import Annotation, StaffUser
+from tthc_text.privacy import mask_personal_data
 
 INTENTS = (
     "ask_procedure", "ask_documents", "ask_fee", "ask_time", "ask_place", "ask_steps", "ask_eligibility",

@@ -1,6 +1,6 @@
 """The handoff queue: open tickets, a clerk's reply delivered on the citizen's channel, closing.
 
-A reply goes into the channels' outbox (``connectors.store``), the one delivery path of
+A reply goes into the channels' outbox (``tthc_data.channels``), the one delivery path of
 bot and staff replies: the Rasa server's delivery worker sends it on Zalo or Telegram with
 its retries; the web widget fetches it. Both runtimes read that table with plain SQL.
 """
@@ -12,11 +12,9 @@ import datetime as dt
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from connectors.formats import queue_messages
-from connectors.store import FailedEvent, shared_store
-from console.models import HandoffTicket, StaffUser, TicketReply
-from console.privacy import mask_personal_data
 from console.users import audit
+from tthc_data.channels import ChannelStore, FailedEvent, queue_messages, shared_store
+from tthc_data.tables import HandoffTicket, StaffUser, TicketReply
 from tthc_text.conversation_keys import platform_id
 
 # Channels whose users can receive a message later (REST clients cannot).
@@ -58,9 +56,9 @@ def reply(session: Session, engine: Engine, ticket: HandoffTicket, staff: StaffU
         raise HandoffError("the reply is longer than 4,000 characters")
     if ticket.channel not in REPLYABLE:
         raise HandoffError(f"citizens on the {ticket.channel or 'unknown'} channel cannot receive a later reply")
-    store = shared_store(engine.url.render_as_string(hide_password=False))
     recipient = platform_id(ticket.channel, ticket.sender_id)  # zalo:123 is sent to Zalo user 123
-    ids = queue_messages(store, ticket.channel, recipient, [{"text": text}], origin="staff")
+    ids = queue_messages(ChannelStore(engine), channel=ticket.channel, recipient=recipient,
+                         messages=[{"text": text}], origin="staff")
     record = TicketReply(ticket_id=ticket.id, staff_id=staff.id, text=text,
                          outbox_ids=",".join(str(i) for i in ids))
     session.add(record)
@@ -79,13 +77,3 @@ def close_ticket(session: Session, ticket: HandoffTicket, staff: StaffUser) -> N
     ticket.closed_at = dt.datetime.now(dt.timezone.utc)
     ticket.closed_by = staff.id
     audit(session, staff.username, "ticket.close", f"ticket#{ticket.id}")
-
-
-def notify_staff(database_url: str, chat_id: str | None, ticket: HandoffTicket, console_url: str) -> list[int]:
-    """Tell the staff Telegram group that a ticket opened (delivered like any reply)."""
-    if not chat_id:
-        return []
-    text = (f"🔔 Yêu cầu hỗ trợ mới #{ticket.id} ({ticket.channel or 'không rõ kênh'})\n"
-            f"Câu hỏi: {mask_personal_data(ticket.last_message)[:500]}\n"
-            f"Trả lời tại: {console_url.rstrip('/')}/console/handoffs/{ticket.id}")
-    return queue_messages(shared_store(database_url), "telegram", chat_id, [{"text": text}], origin="system")

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.events import Conversation
-from console.models import Feedback, HandoffTicket, as_utc
-from console.privacy import mask_personal_data
+from tthc_data.tables import Feedback, HandoffTicket, as_utc
+from tthc_text.privacy import mask_personal_data
 
 
 @dataclass

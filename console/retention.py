@@ -10,7 +10,7 @@ import datetime as dt
 from sqlalchemy import Engine, inspect, text
 
 from console.users import audit
-from console.db import session_scope
+from tthc_data.engine import session_scope
 from tthc_text.conversation_keys import PUSH_CHANNELS, platform_id
 
 # table -> (sender column, time column, time kind)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from console.models import StaffSession, StaffUser, as_utc, utc_now
+from tthc_data.tables import StaffSession, StaffUser, as_utc, utc_now
 
 # A request refreshes the login's last activity at most this often (fewer writes).
 SEEN_EVERY = dt.timedelta(seconds=30)

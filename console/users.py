@@ -11,8 +11,8 @@ from pwdlib import PasswordHash
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.models import AuditLog, StaffUser, as_utc, utc_now
 from console.sessions import end_user_sessions
+from tthc_data.tables import AuditLog, StaffUser, as_utc, utc_now
 
 ROLES = ("admin", "clerk")
 MIN_PASSWORD_LENGTH = 10

@@ -32,16 +32,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from console import curation, handoff, reports, retention
-from console.db import engine_for, session_scope
 from console.events import LOW_CONFIDENCE, Conversation, load_conversations
-from console.migrate import upgrade
-from console.models import Annotation, AuditLog, Feedback, HandoffTicket, StaffUser
-from console.privacy import mask_personal_data
-from console.sessions import Limits, active_sessions, end_session, end_session_by_id, session_user, start_session
+from console.sessions import (
+    Limits,
+    active_sessions,
+    end_session,
+    end_session_by_id,
+    session_user,
+    start_session,
+)
 from console.users import attempt_login, audit
 from guides.loader import load_guides
-from tthc.settings import REPO_ROOT, Settings, get_settings
+from tthc_data.engine import engine_for, session_scope
+from tthc_data.migrate import require_current
+from tthc_data.tables import Annotation, AuditLog, Feedback, HandoffTicket, StaffUser
+from tthc_settings import REPO_ROOT, Settings, get_settings
 from tthc_text.local_keys import local_key
+from tthc_text.privacy import mask_personal_data
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +83,8 @@ def session_secret(settings: Settings) -> str:
 
 def create_console(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    require_current(settings.database_url)
     engine: Engine = engine_for(settings.database_url)
-    upgrade(settings.database_url)
     app = FastAPI(title="Bảng điều khiển cán bộ", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie="tthc_console",
                        max_age=int(settings.console_session_hours * 3600), same_site="strict",

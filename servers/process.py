@@ -9,7 +9,8 @@ from pathlib import Path
 
 import httpx
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tthc_text.paths import REPO_ROOT
+
 RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
 
 

@@ -20,8 +20,9 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 
-from servers.process import REPO_ROOT, Service, wait_for
+from servers.database import upgrade
 from servers.ports import free_port
+from servers.process import REPO_ROOT, Service, wait_for
 from tthc import deploy
 
 
@@ -107,6 +108,7 @@ def start_stack(folder: Path, database_url: str, redis_url: str, replicas: deplo
         lock_lifetime=lock_lifetime,
     )
     folder.mkdir(parents=True, exist_ok=True)
+    upgrade(database_url)  # the tables first, as `tthc db upgrade` in a deployment
     conf = folder / "nginx.conf"
     conf.write_text(deploy.nginx_conf(topology, "local"), encoding="utf-8")
     command = deploy.nginx_command(str(conf), str(folder / "nginx"), binary)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from tthc.settings import get_settings
+from tthc_settings import get_settings
 
 err = Console(stderr=True)
 
@@ -221,9 +221,9 @@ def _read_password(args: argparse.Namespace, prompt: str) -> str:
 
 
 def cmd_admin_create_user(args: argparse.Namespace) -> int:
-    from console.db import engine_for, session_scope  # noqa: PLC0415
-    from console.migrate import upgrade  # noqa: PLC0415
     from console.users import UserError, create_user  # noqa: PLC0415
+    from tthc_data.engine import engine_for, session_scope  # noqa: PLC0415
+    from tthc_data.migrate import upgrade  # noqa: PLC0415
 
     url = get_settings().database_url
     password = _read_password(args, f"Mật khẩu cho {args.username}: ")
@@ -239,9 +239,9 @@ def cmd_admin_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_admin_set_password(args: argparse.Namespace) -> int:
-    from console.db import engine_for, session_scope  # noqa: PLC0415
-    from console.migrate import upgrade  # noqa: PLC0415
     from console.users import UserError, set_password  # noqa: PLC0415
+    from tthc_data.engine import engine_for, session_scope  # noqa: PLC0415
+    from tthc_data.migrate import upgrade  # noqa: PLC0415
 
     url = get_settings().database_url
     password = _read_password(args, f"Mật khẩu mới cho {args.username}: ")
@@ -257,9 +257,9 @@ def cmd_admin_set_password(args: argparse.Namespace) -> int:
 
 
 def cmd_console_purge(args: argparse.Namespace) -> int:
-    from console.db import engine_for  # noqa: PLC0415
-    from console.migrate import upgrade  # noqa: PLC0415
     from console.retention import delete_older_than, delete_sender  # noqa: PLC0415
+    from tthc_data.engine import engine_for  # noqa: PLC0415
+    from tthc_data.migrate import upgrade  # noqa: PLC0415
 
     settings = get_settings()
     upgrade(settings.database_url)
@@ -272,12 +272,48 @@ def cmd_console_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- database ----------------------------------------------------------------------------
+def _shown(url: str) -> str:
+    from sqlalchemy.engine.url import make_url  # noqa: PLC0415
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from tthc_data.migrate import current_revision, head_revision, upgrade  # noqa: PLC0415
+
+    url = args.url or get_settings().database_url
+    before = current_revision(url)
+    upgrade(url)
+    after = current_revision(url)
+    if args.json:
+        _dump({"url": _shown(url), "from": before, "to": after, "head": head_revision()})
+    elif before == after:
+        err.print(f"database {_shown(url)} is up to date (revision {after})")
+    else:
+        err.print(f"database {_shown(url)} upgraded from {before or 'empty'} to {after}")
+    return 0
+
+
+def cmd_db_current(args: argparse.Namespace) -> int:
+    from tthc_data.migrate import current_revision, head_revision  # noqa: PLC0415
+
+    url = args.url or get_settings().database_url
+    current, head = current_revision(url), head_revision()
+    if args.json:
+        _dump({"url": _shown(url), "current": current, "head": head, "up_to_date": current == head})
+    else:
+        print(f"{current or 'empty'} (newest: {head})")
+    return 0 if current == head else 1
+
+
 def cmd_deploy_render(args: argparse.Namespace) -> int:
     from pydantic import ValidationError  # noqa: PLC0415
 
     from tthc import deploy  # noqa: PLC0415
 
     try:
+        args.topology = args.topology or deploy.TOPOLOGY
         topology = deploy.load(args.topology)
     except (OSError, ValidationError) as error:
         err.print(f"[red]{args.topology}: {error}[/red]")
@@ -389,10 +425,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sender", default=None, help="delete everything about this sender id instead")
     p.set_defaults(func=cmd_console_purge)
 
+    db = sub.add_parser("db", help="the database's tables (Alembic migrations)")
+    dbsub = db.add_subparsers(dest="db_command", required=True)
+    p = dbsub.add_parser("upgrade", help="create or bring every table up to date (run before the services start)")
+    p.add_argument("--url", default=None, help="the database (default: DATABASE_URL)")
+    p.add_argument("--json", action="store_true", help="print the revisions before and after as JSON")
+    p.set_defaults(func=cmd_db_upgrade)
+    p = dbsub.add_parser("current", help="the database's revision; exit 1 when it is not the newest")
+    p.add_argument("--url", default=None, help="the database (default: DATABASE_URL)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_db_current)
+
     deploy = sub.add_parser("deploy", help="deployment files of the scaled-out stack")
     dsub = deploy.add_subparsers(dest="deploy_command", required=True)
     p = dsub.add_parser("render", help="write docker-compose.yml, the Procfile and nginx configs from topology.yml")
-    p.add_argument("--topology", type=Path, default=Path(__file__).resolve().parents[1] / "deploy" / "topology.yml")
+    p.add_argument("--topology", type=Path, default=None,
+                   help="default: deploy/topology.yml")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file is out of date")
     p.set_defaults(func=cmd_deploy_render)
     return parser

@@ -16,7 +16,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tthc_text.paths import REPO_ROOT
+
 DEPLOY_DIR = REPO_ROOT / "deploy"
 TOPOLOGY = DEPLOY_DIR / "topology.yml"
 
@@ -36,6 +37,8 @@ IMAGES: dict[Service, tuple[str, str]] = {  # image, Dockerfile
     "actions": ("tthc-app:latest", "deploy/Dockerfile.app"),
     "web": ("tthc-app:latest", "deploy/Dockerfile.app"),
 }
+# Run once before any service starts, in the app image: every table up to date.
+MIGRATE_COMMAND = [".venv/bin/tthc", "db", "upgrade"]
 HEALTH_PATHS: dict[Service, str] = {"rasa": "/", "actions": "/health", "web": "/healthz"}
 HEADER = "Written by `tthc deploy render` from deploy/topology.yml: edit that file, not this one."
 
@@ -209,8 +212,9 @@ def procfile(topology: Topology) -> str:
     lines = [
         f"# {HEADER}",
         "# Plain processes on one machine: .venv/bin/honcho -f deploy/Procfile start (from the",
-        "# repository, after `make install index model`). PostgreSQL and Redis run as the machine's",
-        "# own services; DATABASE_URL and REDIS_URL come from .env, like every other setting.",
+        "# repository, after `make install index model` and `.venv/bin/tthc db upgrade`; `make",
+        "# run-scaled` does all of it). PostgreSQL and Redis run as the machine's own services;",
+        "# DATABASE_URL and REDIS_URL come from .env, like every other setting.",
     ]
     for process in processes(topology, "local"):
         settings = " ".join(f"{key}={value}" for key, value in process.env.items())
@@ -247,6 +251,15 @@ def compose(topology: Topology) -> dict[str, object]:
             "restart": "unless-stopped",
         },
     }
+    services["migrate"] = {
+        "image": IMAGES["actions"][0],
+        "build": {"context": "..", "dockerfile": IMAGES["actions"][1]},
+        "command": MIGRATE_COMMAND,
+        "env_file": [{"path": ".env", "required": False}],
+        "environment": shared,
+        "depends_on": {"postgres": {"condition": "service_healthy"}},
+        "restart": "no",
+    }
     replicas = processes(topology, "compose")
     for process in replicas:
         image, dockerfile = IMAGES[process.service]
@@ -259,7 +272,8 @@ def compose(topology: Topology) -> dict[str, object]:
             "env_file": [{"path": ".env", "required": False}],
             "environment": {**shared, **process.env, **secrets[process.service]},
             "depends_on": {"postgres": {"condition": "service_healthy"},
-                           "redis": {"condition": "service_healthy"}},
+                           "redis": {"condition": "service_healthy"},
+                           "migrate": {"condition": "service_completed_successfully"}},
             "healthcheck": {"test": ["CMD", python, "-c", probe], "interval": "10s", "start_period": "180s",
                             "retries": 5},
             "restart": "unless-stopped",

@@ -7,9 +7,9 @@ holds the functions and :mod:`tthc_text.abbreviations` the chat-shorthand table.
 
 from tthc_text.normalize import (
     expand_abbreviations,
+    fix_tone_placement,
     fold,
     fold_char,
-    fix_tone_placement,
     lexical_tokens,
     nfc,
     normalize,

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import uvicorn
 
-from tthc.settings import get_settings
+from tthc_data.migrate import SchemaOutOfDate
+from tthc_settings import get_settings
 from web.app import create_app
 
 
 def main() -> None:
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.web_host, port=settings.web_port, log_level="info")
+    try:
+        app = create_app(settings)
+    except SchemaOutOfDate as error:  # the tables are made by `tthc db upgrade` before the start
+        raise SystemExit(str(error)) from error
+    uvicorn.run(app, host=settings.web_host, port=settings.web_port, log_level="info")
 
 
 if __name__ == "__main__":

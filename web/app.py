@@ -24,7 +24,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from console.web import create_console, session_secret
-from tthc.settings import Settings, get_settings
+from tthc_settings import Settings, get_settings
 from tthc_text.json_body import parse_json
 from tthc_text.rate_limit import RateLimiter
 from web.conversation_ids import is_issued, issue

@@ -23,20 +23,19 @@ from sqlalchemy import select
 import actions.knowledge as knowledge_module
 from actions.knowledge import Knowledge
 from actions.turn import ActionRespond
-from console.db import session_scope
-from console.migrate import upgrade
-from console.models import Feedback, HandoffTicket
 from tests.small_index import (
     CAN_CUOC_14,
     CAN_CUOC_DUOI_14,
     KET_HON,
     KHAI_SINH,
     TAM_TRU,
-    THUONG_TRU,
     SmallIndex,
     small_options,
 )
-from tthc.settings import Settings, get_settings
+from tthc_data.engine import engine_for, session_scope
+from tthc_data.migrate import upgrade
+from tthc_data.tables import Feedback, HandoffTicket
+from tthc_settings import Settings, get_settings
 from tthc_text import search_text
 
 SENDER = "citizen-1"
@@ -183,7 +182,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def rows(model: type) -> list[Any]:
-    with session_scope() as session:
+    with session_scope(engine_for(get_settings().database_url)) as session:
         return list(session.scalars(select(model).order_by(model.id)))  # type: ignore[attr-defined]
 
 

@@ -21,7 +21,7 @@ from tests.small_index import (
     THUONG_TRU,
     SmallIndex,
 )
-from tthc.settings import Settings
+from tthc_settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from connectors.settings import get_settings
 from connectors.telegram import TelegramInput
 from connectors.web import WebInput
 from connectors.zalo import ZaloInput
+from servers.database import migrated_sqlite
 from tests.connectors.channel_app import Recorder, serve
 
 pytestmark = pytest.mark.rasa
@@ -48,7 +49,7 @@ TEXTS = {
 def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(Sanic, "test_mode", True)
     for name, value in {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bad.db'}", "REPLY_TIMEOUT": "5", "RATE_LIMIT_MESSAGES": "0",
+        "DATABASE_URL": migrated_sqlite(tmp_path / "bad.db"), "REPLY_TIMEOUT": "5", "RATE_LIMIT_MESSAGES": "0",
         "ZALO_APP_ID": "app", "ZALO_OA_SECRET_KEY": OA_SECRET, "ZALO_ACCESS_TOKEN": "t",
         "ZALO_API_BASE": "http://127.0.0.1:9", "TELEGRAM_TOKEN": "1:x", "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
         "TELEGRAM_API_BASE": "http://127.0.0.1:9/bot", "DELIVERY_POLL_INTERVAL": "60",

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from connectors.delivery import DeliveryWorker
-from connectors.store import ChannelStore
+from servers.database import migrated_sqlite
+from tthc_data.channels import shared_store
 
 pytestmark = pytest.mark.rasa
 
@@ -38,7 +39,7 @@ def test_a_stop_right_after_a_kick_ends_the_worker(tmp_path: Path, pause: float)
     # Server shutdown right after a reply was queued: the kick has woken the worker's sleep when
     # the stop's cancel arrives. asyncio.wait_for on Python 3.10 drops that cancel, and the
     # shutdown (and the test run with it) waited for ever.
-    store = ChannelStore(f"sqlite:///{tmp_path / 'channels.db'}")
+    store = shared_store(migrated_sqlite(tmp_path / "channels.db"))
 
     async def scenario() -> list[bool]:
         results = []
@@ -68,7 +69,7 @@ class Platform:
 
 
 def test_a_kick_delivers_a_queued_message_before_the_next_scan(tmp_path: Path) -> None:
-    store = ChannelStore(f"sqlite:///{tmp_path / 'channels.db'}")
+    store = shared_store(migrated_sqlite(tmp_path / "channels.db"))
     platform = Platform()
 
     async def scenario() -> tuple[int, list[str]]:
@@ -109,7 +110,7 @@ class SlowPlatform(Platform):
 def test_a_stop_lets_the_send_in_flight_finish_and_records_it_sent(tmp_path: Path) -> None:
     # Cancelling the worker mid-send left a message the platform received as "sending": after
     # its lease it would be claimed and sent to the citizen a second time.
-    store = ChannelStore(f"sqlite:///{tmp_path / 'channels.db'}")
+    store = shared_store(migrated_sqlite(tmp_path / "channels.db"))
 
     async def scenario() -> list[str]:
         platform = SlowPlatform()
@@ -130,7 +131,7 @@ def test_a_stop_lets_the_send_in_flight_finish_and_records_it_sent(tmp_path: Pat
 
 
 def test_a_send_that_hangs_is_cancelled_after_the_grace(tmp_path: Path) -> None:
-    store = ChannelStore(f"sqlite:///{tmp_path / 'channels.db'}")
+    store = shared_store(migrated_sqlite(tmp_path / "channels.db"))
 
     async def scenario() -> list[str]:
         platform = SlowPlatform()  # never released

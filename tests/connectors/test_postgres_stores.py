@@ -11,8 +11,10 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from connectors.settings import get_settings
-from connectors.store import ChannelStore
 from connectors.tracker_store import UrlSQLTrackerStore
+from servers.database import upgrade
+from tthc_data.channels import ChannelStore, shared_store
+from tthc_data.engine import make_engine
 
 pytestmark = [pytest.mark.rasa, pytest.mark.slow]
 
@@ -44,7 +46,8 @@ def test_conversations_are_saved_and_read_back_on_postgresql(postgres_url: str, 
 
 
 def test_channel_queues_work_the_same_on_postgresql(postgres_url: str) -> None:
-    store = ChannelStore(postgres_url)
+    upgrade(postgres_url)  # as `tthc db upgrade` does before the services start
+    store = shared_store(postgres_url)
     assert store.accept("zalo", "m1", "u", {"text": "xin chào"}) is True
     assert store.accept("zalo", "m1", "u", {"text": "xin chào"}) is False
     first, second = store.enqueue("zalo", "u", [{"text": "1"}, {"text": "2"}])
@@ -52,4 +55,4 @@ def test_channel_queues_work_the_same_on_postgresql(postgres_url: str) -> None:
     assert store.claim_due(["zalo"], lease=30) == []  # in order: the second waits
     store.mark_sent(first)
     assert [m.id for m in store.claim_due(["zalo"], lease=30)] == [second]
-    assert ChannelStore(postgres_url).all_messages("zalo")[0].message == {"text": "1"}
+    assert ChannelStore(make_engine(postgres_url)).all_messages("zalo")[0].message == {"text": "1"}  # another process

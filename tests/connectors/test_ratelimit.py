@@ -14,12 +14,13 @@ from sanic import Sanic
 
 from connectors.ratelimit import RateLimiter, RedisRateLimiter, make_limiter
 from connectors.rest import PoliteRestInput
-from connectors.web import WebInput
 from connectors.settings import get_settings
-from connectors.store import shared_store
+from connectors.web import WebInput
 from connectors.zalo import ZaloInput, signature
+from servers.database import migrated_sqlite
 from tests.connectors.channel_app import Recorder, agent_with, serve
 from tests.fakes.platform_server import FakeZalo, zalo_event
+from tthc_data.channels import shared_store
 
 pytestmark = pytest.mark.rasa
 
@@ -64,7 +65,7 @@ def test_zero_turns_the_limit_off() -> None:
 @pytest.fixture()
 def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(Sanic, "test_mode", True)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'rl.db'}")
+    monkeypatch.setenv("DATABASE_URL", migrated_sqlite(tmp_path / "rl.db"))
     monkeypatch.setenv("RATE_LIMIT_MESSAGES", "3")
     monkeypatch.setenv("RATE_LIMIT_WINDOW", "60")
     get_settings.cache_clear()

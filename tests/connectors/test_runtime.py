@@ -24,7 +24,6 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.endpoints import EndpointConfig
 from rasa.utils.tensorflow.models import RasaModel
 
-from servers.ports import free_port
 import connectors.runtime as runtime
 from connectors.runtime import (
     close_kept_sessions,
@@ -37,6 +36,7 @@ from connectors.runtime import (
     tune_after_start,
     validate_action_result,
 )
+from servers.ports import free_port
 
 pytestmark = pytest.mark.rasa
 

@@ -12,13 +12,14 @@ import httpx
 import pytest
 from sanic import Sanic
 
-from connectors.render import choice_token
 from connectors.settings import get_settings
-from connectors.store import shared_store
-from connectors.formats import TelegramRenderer
 from connectors.telegram import TelegramInput
+from servers.database import migrated_sqlite
 from tests.connectors.channel_app import Recorder, agent_with, serve
 from tests.fakes.platform_server import FakeTelegram, telegram_callback_update, telegram_text_update
+from tthc_data.channels import shared_store
+from tthc_text.message_parts import choice_token
+from tthc_text.platform_messages import TelegramRenderer
 
 pytestmark = pytest.mark.rasa
 
@@ -31,7 +32,7 @@ def telegram(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTe
     monkeypatch.setattr(Sanic, "test_mode", True)
     with FakeTelegram() as fake:
         for name, value in {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'telegram.db'}",
+            "DATABASE_URL": migrated_sqlite(tmp_path / "telegram.db"),
             "TELEGRAM_TOKEN": fake.token, "TELEGRAM_WEBHOOK_SECRET": SECRET,
             "TELEGRAM_API_BASE": fake.base_url, "TELEGRAM_MODE": "webhook",
             "DELIVERY_POLL_INTERVAL": "0.1", "DELIVERY_BACKOFF_BASE": "0.05", "SEND_TIMEOUT": "1",

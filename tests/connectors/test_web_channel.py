@@ -12,9 +12,10 @@ import pytest
 from sanic import Sanic
 
 from connectors.settings import get_settings
-from connectors.store import shared_store
 from connectors.web import WebInput
+from servers.database import migrated_sqlite
 from tests.connectors.channel_app import Recorder, serve
+from tthc_data.channels import shared_store
 
 pytestmark = pytest.mark.rasa
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.rasa
 @pytest.fixture()
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setattr(Sanic, "test_mode", True)
-    url = f"sqlite:///{tmp_path / 'web.db'}"
+    url = migrated_sqlite(tmp_path / "web.db")
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("REPLY_TIMEOUT", "5")
     get_settings.cache_clear()

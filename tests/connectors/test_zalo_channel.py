@@ -16,11 +16,12 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from connectors.settings import get_settings
-from connectors.store import shared_store
-from connectors.formats import ZaloRenderer
 from connectors.zalo import ZaloInput, signature
+from servers.database import migrated_sqlite
 from tests.connectors.channel_app import Recorder, agent_with, serve
 from tests.fakes.platform_server import FakeZalo, zalo_event
+from tthc_data.channels import shared_store
+from tthc_text.platform_messages import ZaloRenderer
 
 pytestmark = pytest.mark.rasa
 
@@ -34,7 +35,7 @@ def zalo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeZalo]:
     monkeypatch.setattr(Sanic, "test_mode", True)
     with FakeZalo() as fake:
         for name, value in {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'zalo.db'}",
+            "DATABASE_URL": migrated_sqlite(tmp_path / "zalo.db"),
             "ZALO_APP_ID": fake.app_id, "ZALO_OA_SECRET_KEY": OA_SECRET, "ZALO_APP_SECRET_KEY": fake.app_secret,
             "ZALO_ACCESS_TOKEN": fake.access_token, "ZALO_REFRESH_TOKEN": fake.refresh_token,
             "ZALO_API_BASE": fake.url, "ZALO_OAUTH_BASE": fake.url,

@@ -11,13 +11,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
-from console.db import engine_for, session_scope
-from console.migrate import upgrade
-from console.models import Base, StaffUser
 from console.sessions import Limits, session_user, start_session
 from console.users import authenticate
 from tthc import cli
-from tthc.settings import get_settings
+from tthc_data.engine import engine_for, session_scope
+from tthc_data.migrate import upgrade
+from tthc_data.tables import Base, StaffUser
+from tthc_settings import get_settings
 
 
 @pytest.fixture()

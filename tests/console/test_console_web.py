@@ -24,14 +24,14 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
-from connectors.store import ChannelStore
-from console.db import engine_for, session_scope
-from console.migrate import upgrade
-from console.models import AuditLog, Feedback, HandoffTicket, StaffSession
-from console.store import open_ticket
 from console.users import create_user, set_password
 from console.web import rebuild_environment
-from tthc.settings import Settings
+from tthc_data.channels import shared_store
+from tthc_data.engine import engine_for, session_scope
+from tthc_data.migrate import upgrade
+from tthc_data.staff import open_ticket
+from tthc_data.tables import AuditLog, Feedback, HandoffTicket, StaffSession
+from tthc_settings import Settings
 from web.app import create_app
 
 FIXTURE_GUIDES = Path(__file__).parents[1] / "fixtures" / "guides" / "valid"
@@ -238,7 +238,7 @@ def test_a_conversation_of_any_sender_id_opens_and_is_annotated(
 
 def test_the_admin_sees_the_messages_that_could_not_be_processed(site: tuple[TestClient, Events, Settings]) -> None:
     client, _, settings = site
-    store = ChannelStore(settings.database_url)
+    store = shared_store(settings.database_url)
     store.accept("zalo", "poison-9", "zalo-user-9", {"text": "x"})
     store.accept("telegram", "fine-1", "telegram-user-fine", {"text": "y"})  # processed later: not listed
     assert store.record_failure("zalo", "poison-9", "ValueError('không xử lý được')", 1)
@@ -286,7 +286,7 @@ def test_a_clerk_answers_a_handoff_and_the_reply_is_queued_for_the_citizens_chan
     answer = client.post(f"/console/handoffs/{ticket_id}/reply", data={
         "csrf": token, "text": "Dạ, anh/chị mang tờ khai đến bộ phận một cửa phường nhé.", "close": "1"})
     assert answer.status_code == 200 and "Đã gửi" in answer.text
-    (queued,) = ChannelStore(settings.database_url).all_messages("zalo")
+    (queued,) = shared_store(settings.database_url).all_messages("zalo")
     assert (queued.recipient, queued.origin, queued.status) == ("citizen-b", "staff", "pending")
     assert queued.message["text"] == "Dạ, anh/chị mang tờ khai đến bộ phận một cửa phường nhé."
     with session_scope(engine_for(settings.database_url)) as session:
@@ -308,7 +308,7 @@ def test_a_reply_to_a_zalo_conversation_goes_to_the_zalo_user_of_its_key(
     login(client, "canbo", CLERK_PASSWORD)
     token = csrf_of(client.get(f"/console/handoffs/{ticket_id}").text)
     client.post(f"/console/handoffs/{ticket_id}/reply", data={"csrf": token, "text": "Dạ, em nghe.", "close": "1"})
-    (queued,) = ChannelStore(settings.database_url).all_messages("zalo")
+    (queued,) = shared_store(settings.database_url).all_messages("zalo")
     assert (queued.recipient, queued.message["text"]) == ("84999", "Dạ, em nghe.")
 
 
@@ -320,7 +320,7 @@ def test_a_reply_without_csrf_is_refused(site: tuple[TestClient, Events, Setting
     login(client, "canbo", CLERK_PASSWORD)
     answer = client.post(f"/console/handoffs/{ticket_id}/reply", data={"text": "hi", "csrf": "forged"})
     assert answer.status_code == 403
-    assert ChannelStore(settings.database_url).all_messages("web") == []
+    assert shared_store(settings.database_url).all_messages("web") == []
 
 
 def test_a_guide_is_edited_with_the_schemas_validation(site: tuple[TestClient, Events, Settings]) -> None:
@@ -356,7 +356,7 @@ def test_retention_and_deletion_on_request_are_audited(site: tuple[TestClient, E
     old = time.time() - 40 * 86400
     events.user("old-citizen", "hỏi từ lâu", "ask_fee", 0.9, at=old)
     seed_conversations(events)
-    ChannelStore(settings.database_url).enqueue("zalo", "citizen-b", [{"text": "x"}])
+    shared_store(settings.database_url).enqueue("zalo", "citizen-b", [{"text": "x"}])
     login(client, "quantri", ADMIN_PASSWORD)
     token = csrf_of(client.get("/console/admin").text)
     purge = client.post("/console/admin/purge", data={"csrf": token, "days": 30})
@@ -373,7 +373,7 @@ def test_retention_and_deletion_on_request_are_audited(site: tuple[TestClient, E
     assert ("retention.purge", "quantri") in actions and ("privacy.delete_sender", "quantri") in actions
     # a Zalo user's conversation (zalo:<id>) and the queues that know them by the Zalo id
     events.user("zalo:84777", "xin chào", "greet", 0.9, channel="zalo")
-    store = ChannelStore(settings.database_url)
+    store = shared_store(settings.database_url)
     store.enqueue("zalo", "84777", [{"text": "y"}])
     store.enqueue("telegram", "84777", [{"text": "another person on another platform"}])
     client.post("/console/admin/delete-sender", data={"csrf": token, "sender_id": "zalo:84777"})
@@ -532,7 +532,7 @@ def test_the_rebuild_after_an_edit_reads_the_consoles_own_folders(tmp_path: Path
     settings = Settings(_env_file=None, procedures_dir=tmp_path / "guides", index_dir=tmp_path / "index",  # type: ignore[call-arg]
                         catalog_dir=None)
     seen = subprocess.run(
-        [sys.executable, "-c", "from tthc.settings import Settings; s = Settings(_env_file=None); "
+        [sys.executable, "-c", "from tthc_settings import Settings; s = Settings(_env_file=None); "
                                "print(s.procedures_dir, s.index_dir, s.catalog_dir, sep='|')"],
         env=rebuild_environment(settings), capture_output=True, text=True, check=True,
     ).stdout.strip().split("|")

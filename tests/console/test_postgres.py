@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect, select
 
-from connectors.formats import queue_messages
-from connectors.store import ChannelStore
-from console.db import engine_for, session_scope
-from console.migrate import upgrade
-from console.models import HandoffTicket
-from console.store import open_ticket
+from tthc_data.channels import queue_messages, shared_store
+from tthc_data.engine import engine_for, session_scope
+from tthc_data.migrate import upgrade
+from tthc_data.staff import open_ticket
+from tthc_data.tables import HandoffTicket
 
 pytestmark = pytest.mark.slow
 
@@ -34,10 +33,10 @@ def test_migrations_and_tickets_on_postgresql(postgres_url: str) -> None:
 
 def test_the_console_runtime_queues_replies_in_the_shared_outbox_on_postgresql(postgres_url: str) -> None:
     upgrade(postgres_url)  # console tables and channel tables side by side in one database
-    store = ChannelStore(postgres_url)
-    ids = queue_messages(store, "telegram", "4242", [{"text": "Cán bộ: <b> đã nhận hồ sơ",
-                                                     "buttons": [{"title": "Cảm ơn", "payload": "/thank"}]}],
-                         origin="staff")
+    store = shared_store(postgres_url)
+    ids = queue_messages(store, channel="telegram", recipient="4242", origin="staff",
+                         messages=[{"text": "Cán bộ: <b> đã nhận hồ sơ",
+                                    "buttons": [{"title": "Cảm ơn", "payload": "/thank"}]}])
     (row,) = store.all_messages("telegram")
     assert row.id == ids[0] and row.origin == "staff" and row.status == "pending"
     assert row.message["text"] == "Cán bộ: &lt;b&gt; đã nhận hồ sơ"

@@ -14,9 +14,9 @@ from sqlalchemy import text
 
 from actions.policy import NOT_UNDERSTOOD as POLICY_NOT_UNDERSTOOD
 from console import reports
-from console.db import engine_for, session_scope
 from console.events import NOT_UNDERSTOOD, load_conversations
-from console.migrate import upgrade
+from tthc_data.engine import engine_for, session_scope
+from tthc_data.migrate import upgrade
 
 DDL = ("CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, sender_id VARCHAR(255) NOT NULL, "
        "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), "

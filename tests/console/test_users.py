@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from console.db import engine_for, session_scope
-from console.migrate import upgrade
-from console.models import AuditLog
 from console.users import login_wait
+from tthc_data.engine import engine_for, session_scope
+from tthc_data.migrate import upgrade
+from tthc_data.tables import AuditLog
 
 NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.timezone.utc)
 

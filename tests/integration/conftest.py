@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
 import sys
 from collections.abc import Iterator
 
@@ -77,6 +78,9 @@ def bot(tmp_path_factory: pytest.TempPathFactory, platforms: Platforms) -> Itera
     rasa = Service(
         "rasa", [str(RASA_PYTHON), "-m", "connectors.serve"], env, f"http://127.0.0.1:{rasa_port}/", tmp / "rasa.log"
     )
+    # the tables, as a deployment makes them before the services start
+    subprocess.run([sys.executable, "-m", "tthc.cli", "db", "upgrade", "--url", database_url],
+                   check=True, timeout=300, env=env)
     actions.start()
     rasa.start()
     yield Bot(rasa, actions, f"http://127.0.0.1:{rasa_port}", database_url, tracker_url, platforms,

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from console.db import engine_for, session_scope
 from console.users import create_user
 from tests.integration.harness import Bot
+from tthc_data.engine import engine_for, session_scope
 
 pytestmark = pytest.mark.slow
 

@@ -136,15 +136,14 @@ def test_replies_are_recorded_under_their_channel(bot: Bot) -> None:
 def test_a_reply_queued_by_the_console_runtime_reaches_zalo_telegram_and_web_users(bot: Bot) -> None:
     """Staff replies take the bot's delivery path: the console's runtime (SQLAlchemy 2)
     queues them in the shared outbox; the Rasa server's worker sends them."""
-    from connectors.formats import queue_messages  # noqa: PLC0415 - the console's runtime: .venv
-    from connectors.store import ChannelStore  # noqa: PLC0415
+    from tthc_data.channels import queue_messages, shared_store  # noqa: PLC0415 - the console's runtime: .venv
 
-    store = ChannelStore(bot.database_url)
+    store = shared_store(bot.database_url)
     reply = {"text": "Cán bộ phường: hồ sơ của anh/chị đã đủ, mời anh/chị đến nhận kết quả.",
              "buttons": [{"title": "Cảm ơn", "payload": "/thank"}]}
-    queue_messages(store, "zalo", "zalo-staff-it", [reply], origin="staff")
-    queue_messages(store, "telegram", "900002", [reply], origin="staff")
-    queue_messages(store, "web", "web-staff-it", [reply], origin="staff")
+    queue_messages(store, channel="zalo", recipient="zalo-staff-it", messages=[reply], origin="staff")
+    queue_messages(store, channel="telegram", recipient="900002", messages=[reply], origin="staff")
+    queue_messages(store, channel="web", recipient="web-staff-it", messages=[reply], origin="staff")
     wait_for_count(lambda: len(bot.platforms.zalo.texts_to("zalo-staff-it")), 1)
     wait_for_count(lambda: len(bot.platforms.telegram.texts_to("900002")), 1)
     assert bot.platforms.zalo.texts_to("zalo-staff-it") == [reply["text"]]
@@ -156,10 +155,10 @@ def test_a_reply_queued_by_the_console_runtime_reaches_zalo_telegram_and_web_use
 
 def test_a_web_client_choosing_a_telegram_chats_id_shares_nothing_with_that_chat(bot: Bot) -> None:
     """The attack of the security issue: a REST/web client picks a Telegram chat's id."""
-    from console.db import engine_for, session_scope  # noqa: PLC0415 - the console's runtime: .venv
     from console.handoff import reply  # noqa: PLC0415
-    from console.models import HandoffTicket, StaffUser  # noqa: PLC0415
-    from connectors.store import ChannelStore  # noqa: PLC0415
+    from tthc_data.channels import shared_store  # noqa: PLC0415
+    from tthc_data.engine import engine_for, session_scope  # noqa: PLC0415 - the console's runtime: .venv
+    from tthc_data.tables import HandoffTicket, StaffUser  # noqa: PLC0415
 
     chat_id = 777000222
     bot.say(str(chat_id), "tôi muốn gặp cán bộ")  # the web/REST client opens a ticket under that id
@@ -177,7 +176,7 @@ def test_a_web_client_choosing_a_telegram_chats_id_shares_nothing_with_that_chat
         session.flush()
         reply(session, engine, tickets[f"telegram:{chat_id}"], staff, "Dạ, cán bộ phường xin trả lời anh/chị.")
     wait_for_count(lambda: len(bot.platforms.telegram.texts_to(str(chat_id))), 2)  # to the Telegram chat
-    store = ChannelStore(bot.database_url)
+    store = shared_store(bot.database_url)
     assert [m.recipient for m in store.all_messages("web")
             if m.origin == "staff" and m.recipient == str(chat_id)] == []
     updates = httpx.get(f"{bot.rasa_url}/webhooks/web/updates", params={"sender": str(chat_id)}, timeout=10).json()

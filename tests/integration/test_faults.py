@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from servers.process import RASA_PYTHON, Service
-from tests.integration.harness import Bot
 from servers.ports import free_port
 from servers.postgres import PostgresServer
+from servers.process import RASA_PYTHON, Service
+from tests.integration.harness import Bot
 
 pytestmark = pytest.mark.slow
 

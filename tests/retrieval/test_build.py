@@ -14,9 +14,9 @@ import pytest
 
 from retrieval import build
 from retrieval.build import (
+    FIELD_WORDS,
     BuildOptions,
     build_index,
-    FIELD_WORDS,
     field_training_data,
     fingerprint,
     formal_questions,
@@ -30,7 +30,7 @@ from retrieval.noise import load_noise
 from retrieval.passages import guide_document
 from tests.small_index import KET_HON, KHAI_SINH, SmallIndex, copy_guides, small_options
 from tthc import cli
-from tthc.settings import Settings
+from tthc_settings import Settings
 from tthc_text import search_text
 
 REPO = Path(__file__).resolve().parents[2]

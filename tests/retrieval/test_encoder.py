@@ -7,7 +7,14 @@ import unicodedata
 
 import numpy as np
 
-from retrieval.encoder import ASPECT_PHRASES, augment, encode, encoder_text, query_encoder, training_pairs
+from retrieval.encoder import (
+    ASPECT_PHRASES,
+    augment,
+    encode,
+    encoder_text,
+    query_encoder,
+    training_pairs,
+)
 from retrieval.index import SearchIndex
 from retrieval.lexical import read_query
 from tthc_text import normalize, search_text

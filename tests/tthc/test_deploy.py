@@ -41,7 +41,11 @@ def test_compose_has_every_process_of_the_plain_topology_and_the_infrastructure(
         topology: deploy.Topology, compose_file: dict) -> None:
     services = compose_file["services"]
     local = deploy.processes(topology, "local")
-    assert set(services) == {p.name for p in local} | {"postgres", "redis", "balancer"}
+    assert set(services) == {p.name for p in local} | {"postgres", "redis", "migrate", "balancer"}
+    # the tables are brought up to date once, before any replica starts
+    migrate = services["migrate"]
+    assert migrate["command"][-2:] == ["db", "upgrade"] and migrate["restart"] == "no"
+    assert migrate["environment"]["DATABASE_URL"].startswith("postgresql://")
     for process in local:
         service = services[process.name]
         # the same program, in the image of its runtime
@@ -62,6 +66,7 @@ def test_compose_has_every_process_of_the_plain_topology_and_the_infrastructure(
         assert environment["DATABASE_URL"].startswith("postgresql://") and "@postgres:5432/" in environment["DATABASE_URL"]
         assert environment["REDIS_URL"] == "redis://redis:6379/0"
         assert {"postgres", "redis"} <= set(service["depends_on"])
+        assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
     assert services["balancer"]["ports"] == [f"{topology.balancer.public}:{topology.balancer.public}"]
     assert set(services["balancer"]["depends_on"]) == {p.name for p in local}
     # nothing but the balancer is published

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tthc.dialogue_eval import Expect, Got, TurnResult, format_report, load_conversations, parse_reply, score
+from tthc.dialogue_eval import (
+    Expect,
+    Got,
+    TurnResult,
+    format_report,
+    load_conversations,
+    parse_reply,
+    score,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 

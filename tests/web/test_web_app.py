@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tthc.settings import REPO_ROOT, Settings
+from servers.database import migrated_sqlite
+from tthc_settings import REPO_ROOT, Settings
 from web.app import create_app
 
 REPLIES = [
@@ -85,7 +86,7 @@ def closed_port() -> int:
 @pytest.fixture(autouse=True)
 def database(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The console mounted on the web front gets its own database."""
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'tthc.db'}")
+    monkeypatch.setenv("DATABASE_URL", migrated_sqlite(tmp_path / "tthc.db"))
 
 
 def issued(client: TestClient) -> str:

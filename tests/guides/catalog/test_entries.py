@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from guides.catalog.entries import TIER, catalog_entries, core_name, cut, sentence_case, summary_of, tidy
+from guides.catalog.entries import (
+    TIER,
+    catalog_entries,
+    core_name,
+    cut,
+    sentence_case,
+    summary_of,
+    tidy,
+)
 from guides.schema import Document, Guide
 
 REPO = Path(__file__).resolve().parents[3]

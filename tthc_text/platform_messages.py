@@ -1,7 +1,7 @@
-"""Bot messages in each platform's format, and queueing them: pure code, no Rasa import.
+"""Bot messages (text, buttons) in each platform's format: pure code, both runtimes.
 
-Both runtimes use it: the Rasa server queues the bot's replies, the staff console (its
-own runtime) queues staff replies, through the same outbox and the same rendering.
+The Rasa server renders the bot's replies, the staff console (its own runtime) staff
+replies, with the same renderers; :func:`tthc_data.channels.queue_messages` queues them.
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any, Protocol
 
-from connectors.render import buttons_of, choice_text_key, choice_token, split_text
-from connectors.store import ChannelStore
+from tthc_text.message_parts import buttons_of, choice_text_key, choice_token, split_text
 
 ZALO_TEXT_LIMIT = 2000
 ZALO_MAX_BUTTONS = 5
@@ -94,18 +93,3 @@ def renderer_for(channel: str, more_choices_text: str = MORE_CHOICES) -> Rendere
     if channel == "web":
         return WebRenderer()
     raise ValueError(f"no outbox for channel {channel!r}")
-
-
-def queue_messages(store: ChannelStore, channel: str, recipient: str, messages: list[dict[str, Any]],
-                   origin: str = "bot", renderer: Renderer | None = None) -> list[int]:
-    """Render bot-style messages (text, buttons) for a channel and put them in the outbox."""
-    renderer = renderer or renderer_for(channel)
-    platform_messages: list[dict[str, Any]] = []
-    offered: dict[str, str] = {}
-    for message in messages:
-        rendered, choices = renderer.render(message)
-        platform_messages.extend(rendered)
-        offered.update(choices)
-    if offered:
-        store.remember_choices(channel, recipient, offered)
-    return store.enqueue(channel, recipient, platform_messages, origin) if platform_messages else []

@@ -1,16 +1,20 @@
-"""Staff data: Alembic migrations (idempotent) and the store's feedback and tickets."""
+"""Staff data: Alembic migrations (idempotent) and the store's feedback and tickets (.venv:
+the migrations and SQLAlchemy 2's typed queries)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, select, text
 
-from console.db import engine_for, session_scope
-from console.migrate import alembic_config, upgrade
-from console.models import Feedback, HandoffTicket
-from console.store import open_ticket, record_feedback
+pytest.importorskip("alembic", reason="the migrations run in .venv")
+
+from sqlalchemy import inspect, select, text  # noqa: E402
+
+from tthc_data.engine import engine_for, session_scope  # noqa: E402
+from tthc_data.migrate import alembic_config, upgrade  # noqa: E402
+from tthc_data.staff import open_ticket, record_feedback  # noqa: E402
+from tthc_data.tables import Feedback, HandoffTicket  # noqa: E402
 
 TABLES = {"feedback", "handoff_ticket", "staff_user"}
 

@@ -1,10 +1,10 @@
-"""tthc.settings: safe defaults for the action-side services."""
+"""tthc_settings: safe defaults for the action-side services."""
 
 from __future__ import annotations
 
 import pytest
 
-from tthc.settings import Settings
+from tthc_settings import Settings
 
 
 def test_the_action_server_and_the_web_front_listen_on_this_machine_only_unless_told(

@@ -1,4 +1,4 @@
-"""connectors.store: inbox de-duplication, ordered outbox claims, choices and tokens."""
+"""tthc_data.channels: inbox de-duplication, ordered outbox claims, choices and tokens."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from connectors.store import ChannelStore
+from servers.database import migrated_sqlite
+from tthc_data.channels import ChannelStore, SchemaMissing, shared_store
+from tthc_data.engine import make_engine
 
 pytestmark = pytest.mark.rasa
 
 
 @pytest.fixture()
 def store(tmp_path: Path) -> ChannelStore:
-    return ChannelStore(f"sqlite:///{tmp_path / 'channels.db'}")
+    return shared_store(migrated_sqlite(tmp_path / "channels.db"))
 
 
 def test_an_event_is_accepted_once(store: ChannelStore) -> None:
@@ -48,20 +50,12 @@ def test_an_event_that_keeps_failing_is_marked_failed_and_no_longer_handed_out(s
     assert store.record_failure("zalo", "fine", "late", 1) is False  # a processed event is not failed
 
 
-def test_an_older_database_gets_the_new_inbox_columns_and_keeps_its_events(tmp_path: Path) -> None:
-    import sqlite3  # noqa: PLC0415
-
-    path = tmp_path / "old.db"
-    with sqlite3.connect(path) as db:  # the inbox as the first release created it
-        db.execute("CREATE TABLE channel_inbox (channel VARCHAR(32) NOT NULL, event_key VARCHAR(128) NOT NULL, "
-                   "sender VARCHAR(128) NOT NULL, payload JSON NOT NULL, status VARCHAR(16) NOT NULL, "
-                   "received_at FLOAT NOT NULL, lease_until FLOAT NOT NULL, processed_at FLOAT, "
-                   "PRIMARY KEY (channel, event_key))")
-        db.execute("INSERT INTO channel_inbox VALUES ('zalo', 'old-1', 'u', '{}', 'received', 1, 1, NULL)")
-    store = ChannelStore(f"sqlite:///{path}")
-    ChannelStore(f"sqlite:///{path}")  # opened again (another process): nothing to add twice
-    assert [e.key for e in store.claim_unprocessed("zalo")] == ["old-1"]
-    assert store.record_failure("zalo", "old-1", "boom", 1) is True
+def test_a_database_the_migrations_have_not_made_is_refused_with_the_command_to_run(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    with pytest.raises(SchemaMissing, match="tthc db upgrade") as refused:
+        ChannelStore(engine)
+    assert "channel_inbox" in str(refused.value) and "channel_outbox" in str(refused.value)
+    assert "channel_inbox" not in __import__("sqlalchemy").inspect(engine).get_table_names()  # nothing made here
 
 
 def test_messages_to_one_recipient_are_claimed_in_order_one_at_a_time(store: ChannelStore) -> None:

@@ -1,10 +1,10 @@
-"""connectors.render: splitting long answers at natural places, reading buttons."""
+"""tthc_text.message_parts: splitting long answers at natural places, reading buttons."""
 
 from __future__ import annotations
 
 import pytest
 
-from connectors.render import buttons_of, choice_text_key, split_text
+from tthc_text.message_parts import buttons_of, choice_text_key, split_text
 
 pytestmark = pytest.mark.rasa
 

@@ -14,8 +14,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tthc_text.local_keys import local_key
+from tthc_text.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 # The national catalog beside the checkout, where the project's machines have it.
 SHARED_CATALOG = REPO_ROOT.parent / "shared" / "data" / "national-procedures"
 

@@ -1,10 +1,10 @@
-"""console.privacy: personal data is masked, procedure facts are not."""
+"""tthc_text.privacy: personal data is masked, procedure facts are not."""
 
 from __future__ import annotations
 
 import pytest
 
-from console.privacy import mask_personal_data
+from tthc_text.privacy import mask_personal_data
 
 
 @pytest.mark.parametrize(

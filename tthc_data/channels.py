@@ -11,8 +11,9 @@
   button's text, a Telegram callback token) maps to the button's payload.
 - ``channel_tokens``: platform access tokens that rotate (Zalo's refresh token).
 
-Only SQLAlchemy Core and plain SQL, written for SQLAlchemy 1.4 (Rasa's pin) and 2.x alike,
-so the console's runtime can read and write the same tables.
+The tables are in :mod:`tthc_data.tables` and made by the migrations (``tthc db upgrade``,
+before the services start). Only SQLAlchemy Core and plain SQL, written for SQLAlchemy 1.4
+(Rasa's pin) and 2.x alike, so both runtimes read and write the same tables.
 """
 
 from __future__ import annotations
@@ -21,86 +22,21 @@ import json
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    func,
-    inspect,
-    select,
-    text,
-)
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.engine.url import make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
-metadata = MetaData()
+from tthc_data.engine import engine_for
+from tthc_data.tables import choices, inbox, outbox, tokens
+from tthc_text.platform_messages import Renderer, renderer_for
 
-inbox = Table(
-    "channel_inbox",
-    metadata,
-    Column("channel", String(32), primary_key=True),
-    Column("event_key", String(128), primary_key=True),
-    Column("sender", String(128), nullable=False),
-    Column("payload", JSON, nullable=False),
-    Column("status", String(16), nullable=False, default="received"),  # received | processed | failed
-    Column("received_at", Float, nullable=False),
-    # while a process handles the event; after it, anyone may process the event again
-    Column("lease_until", Float, nullable=False),
-    Column("processed_at", Float),
-    # times handling the event raised (not counting a conversation store that was down): at
-    # INBOX_MAX_ATTEMPTS it is marked failed, reported, and no longer retried
-    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
-    Column("last_error", Text),
-)
-# Columns added after the first release, added to an older database when it is opened.
-_ADDED_COLUMNS = {"channel_inbox": {"attempts": "INTEGER NOT NULL DEFAULT 0", "last_error": "TEXT"}}
+CHANNEL_TABLES = (inbox.name, outbox.name, choices.name, tokens.name)
 
-outbox = Table(
-    "channel_outbox",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("channel", String(32), nullable=False, index=True),
-    Column("recipient", String(128), nullable=False, index=True),
-    Column("message", JSON, nullable=False),  # the platform's message body
-    Column("origin", String(16), nullable=False, default="bot"),  # bot | staff | system
-    # pending -> sending -> sent; undeliverable when the platform refuses it for good
-    Column("status", String(16), nullable=False, default="pending", index=True),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt_at", Float, nullable=False),
-    Column("lease_until", Float),
-    Column("last_error", Text),
-    Column("created_at", Float, nullable=False),
-    Column("sent_at", Float),
-)
 
-choices = Table(
-    "channel_choices",
-    metadata,
-    Column("channel", String(32), primary_key=True),
-    Column("recipient", String(128), primary_key=True),
-    Column("choice_key", String(128), primary_key=True),
-    Column("payload", Text, nullable=False),
-    Column("created_at", Float, nullable=False),
-)
-
-tokens = Table(
-    "channel_tokens",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
-    Column("expires_at", Float),
-    Column("updated_at", Float, nullable=False),
-)
+class SchemaMissing(RuntimeError):
+    """The database has not been brought up to date (``tthc db upgrade``)."""
 
 
 @dataclass(frozen=True)
@@ -134,43 +70,20 @@ class OutboxMessage:
     last_error: str | None = None
 
 
-def _engine(url: str) -> Engine:
-    parsed = make_url(url)
-    if parsed.drivername.startswith("sqlite"):
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        # Several processes share the file (Rasa's tracker store, the console): wait for locks.
-        return create_engine(url, connect_args={"timeout": 30})
-    return create_engine(url, pool_pre_ping=True)
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    """Add the columns of later releases to the tables of an older database (these tables
-    are created here, not by migrations; see the architecture issue)."""
-    found = inspect(engine)
-    for table, columns in _ADDED_COLUMNS.items():
-        present = {c["name"] for c in found.get_columns(table)}
-        for name, ddl in columns.items():
-            if name not in present:
-                try:
-                    with engine.begin() as conn:
-                        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}"))
-                except SQLAlchemyError as error:  # another process added it at the same moment
-                    if name not in {c["name"] for c in inspect(engine).get_columns(table)}:
-                        raise error
-
-
 def _loads(value: Any) -> dict[str, Any]:
     return json.loads(value) if isinstance(value, str) else dict(value)
 
 
 class ChannelStore:
-    """The channels' tables in one database (created when missing)."""
+    """The channels' tables in one database (made by the migrations, never here)."""
 
-    def __init__(self, url: str) -> None:
-        self.engine = _engine(url)
-        metadata.create_all(self.engine, checkfirst=True)
-        _add_missing_columns(self.engine)
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        missing = set(CHANNEL_TABLES) - set(inspect(engine).get_table_names())
+        if missing:
+            raise SchemaMissing(
+                f"the database {engine.url.render_as_string(hide_password=True)} has no "
+                f"{', '.join(sorted(missing))}: run `.venv/bin/tthc db upgrade` first")
 
     # --- inbox -----------------------------------------------------------------------
     def accept(self, channel: str, key: str, sender: str, payload: dict[str, Any],
@@ -392,7 +305,23 @@ class ChannelStore:
                                                 updated_at=time.time()))
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def shared_store(url: str) -> ChannelStore:
-    """One store (one connection pool) per database URL in a process."""
-    return ChannelStore(url)
+    """One store on the process's engine for ``url``."""
+    return ChannelStore(engine_for(url))
+
+
+def queue_messages(store: ChannelStore, *, channel: str, recipient: str, messages: list[dict[str, Any]],
+                   origin: str = "bot", renderer: Renderer | None = None) -> list[int]:
+    """Render bot-style messages (text, buttons) for a channel and put them in the outbox,
+    remembering what the buttons offered stand for."""
+    renderer = renderer or renderer_for(channel)
+    platform_messages: list[dict[str, Any]] = []
+    offered: dict[str, str] = {}
+    for message in messages:
+        rendered, choices_offered = renderer.render(message)
+        platform_messages.extend(rendered)
+        offered.update(choices_offered)
+    if offered:
+        store.remember_choices(channel, recipient, offered)
+    return store.enqueue(channel, recipient, platform_messages, origin) if platform_messages else []
