@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from servers.database import upgrade
 from servers.ports import free_port
 from servers.postgres import PostgresServer
 from servers.process import RASA_PYTHON, Service
@@ -35,6 +36,7 @@ def test_after_a_rasa_restart_the_conversation_resumes_from_the_store(bot: Bot) 
 def postgres_bot(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, PostgresServer]]:
     """A second bot (Rasa + actions) whose one database is PostgreSQL."""
     url = postgres_server.create_database("faults")
+    upgrade(url)  # as `tthc db upgrade` before the services start
     tmp = tmp_path_factory.mktemp("pgbot")
     rasa_port, action_port = free_port(), free_port()
     env = {**os.environ, "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook", "DATABASE_URL": url,
