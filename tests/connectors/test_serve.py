@@ -10,6 +10,7 @@ import pytest
 
 from connectors import serve
 from connectors.settings import RasaSettings, get_settings
+from servers.database import migrated_sqlite
 
 pytestmark = pytest.mark.rasa
 
@@ -97,6 +98,7 @@ def test_main_execs_rasa_with_the_newest_model(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("RASA_API_TOKEN", "tok")
     monkeypatch.setenv("RASA_PORT", "5123")
     monkeypatch.setenv("ACTION_SERVER_TOKEN", "action-key")
+    monkeypatch.setenv("DATABASE_URL", migrated_sqlite(tmp_path / "tthc.db"))
     monkeypatch.chdir(tmp_path)  # the channel list is written to ./build/rasa-5123/credentials.yml
     calls: list[tuple[str, list[str]]] = []
     monkeypatch.setattr(serve.os, "execv", lambda path, argv: calls.append((path, argv)))
