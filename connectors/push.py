@@ -12,24 +12,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any, ClassVar
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
 from connectors.delivery import DeliveryWorker, report_failed, worker_for
 from connectors.messages import too_fast_text, unavailable_text
+from connectors.pipeline import OnNewMessage, replies_or_apology, run_turn
 from connectors.ratelimit import make_limiter
 from connectors.settings import RasaSettings, get_settings
-from connectors.tracker_store import watch_store
 from tthc_data.channels import ChannelStore, queue_messages, shared_store
 from tthc_text.conversation_keys import conversation_key
 from tthc_text.message_parts import choice_text_key
 from tthc_text.platform_messages import Renderer
 
 logger = logging.getLogger(__name__)
-
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
 class PushConversations:
@@ -101,38 +99,24 @@ class PushConversations:
                 self._warned[sender] = now
                 await self.reply(sender, [{"text": too_fast_text(domain)}], origin="system")
             return
-        collector = CollectingOutputChannel()
         # the conversation is scoped by channel (zalo:<id>); replies go to the platform id
-        message = UserMessage(text, collector, conversation_key(self.channel, sender), input_channel=self.channel,
-                              message_id=f"{self.channel}-{event_key}", metadata=metadata or {})
-        health = watch_store()
-        task = asyncio.ensure_future(on_new_message(message))
-        failed = False
-        error: BaseException | None = None
-        try:
-            await asyncio.wait_for(asyncio.shield(task), timeout=get_settings().reply_timeout * 3)
-        except asyncio.TimeoutError:
-            logger.error("%s: no reply for %s in time", self.channel, sender)
-        except Exception as raised:  # noqa: BLE001 - e.g. the conversation store is down: not saved
-            logger.exception("%s: failed to handle a message from %s", self.channel, sender)
-            failed, error = True, raised
-        if health.failed:
-            logger.error("%s: the conversation store failed for %s: %s", self.channel, sender, health.error)
-            failed, error = True, None  # the store was down: worth trying again, however often
+        message = UserMessage(text, CollectingOutputChannel(), conversation_key(self.channel, sender),
+                              input_channel=self.channel, message_id=f"{self.channel}-{event_key}",
+                              metadata=metadata or {})
+        turn = await run_turn(on_new_message, message, settings.reply_timeout * 3, self.channel)
+        error = turn.error
         if error is not None and await asyncio.to_thread(
                 self.store.record_failure, self.channel, event_key, repr(error), settings.inbox_max_attempts):
             report_failed(self.channel, event_key, sender, settings.inbox_max_attempts)
             return
-        if failed:  # not saved: the event stays unprocessed and is processed again later
+        if turn.failed:  # not saved: the event stays unprocessed and is processed again later
             if attempt == 0:  # tell the citizen once; the event stays unprocessed and is retried
                 try:
                     await self.reply(sender, [{"text": unavailable_text(domain)}], origin="system")
                 except Exception:  # noqa: BLE001 - the database itself may be the problem
                     logger.exception("%s: could not queue the apology", self.channel)
             return
-        replies = [m for m in collector.messages if m.get("text") or m.get("buttons")]
-        if not replies:
-            replies = [{"text": unavailable_text(domain)}]
+        replies, _ = replies_or_apology(turn, domain, keep=lambda m: bool(m.get("text") or m.get("buttons")))
         await self.reply(sender, replies)
         await asyncio.to_thread(self.store.mark_processed, self.channel, event_key)
 

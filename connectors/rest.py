@@ -22,7 +22,6 @@ channel and returns the bot's messages as a JSON list, with these differences:
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -35,11 +34,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.messages import empty_message_text, parse_rest_body, too_fast_text, unavailable_text
+from connectors.pipeline import replies_or_apology, run_turn
 from connectors.ratelimit import app_limiter
 from connectors.runtime import close_kept_sessions, tune_after_start
 from connectors.settings import get_settings
 from connectors.trace import trace_message, turn_record, wants_trace
-from connectors.tracker_store import watch_store
 from tthc_text.conversation_keys import is_widget_id
 
 logger = logging.getLogger(__name__)
@@ -157,44 +156,30 @@ class PoliteRestInput(InputChannel):
                                 parsed.sender)
                     return response.json(replayed or [{"recipient_id": parsed.sender,
                                                        "text": unavailable_text(domain)}])
-            collector = CollectingOutputChannel()
             message = UserMessage(
                 parsed.text,
-                collector,
+                CollectingOutputChannel(),
                 parsed.sender,
                 input_channel=self.name(),
                 message_id=parsed.message_id,
                 metadata=parsed.metadata,
             )
-            # Shielded: a slow reply is answered politely, but the message keeps being
-            # processed and saved; nothing the citizen sent is dropped.
-            health = watch_store()  # the task below inherits it
-            task = asyncio.ensure_future(on_new_message(message))
-            failed = False
-            try:
-                await asyncio.wait_for(asyncio.shield(task), timeout=get_settings().reply_timeout)
-            except asyncio.TimeoutError:
-                logger.error("no reply within %ss for sender %s", get_settings().reply_timeout, parsed.sender)
-            except Exception:  # noqa: BLE001 - the citizen must get an answer whatever failed
-                logger.exception("failed to handle a message from %s", parsed.sender)
-                failed = True
-            if health.failed:
-                logger.error("the conversation store failed for %s: %s", parsed.sender, health.error)
-                failed = True
+            turn = await run_turn(on_new_message, message, get_settings().reply_timeout, self.name())
             trace = wants_trace(parsed.metadata)
-            if failed:
+            if turn.failed:
                 # Not saved: ask the client to send it again rather than pretend it arrived.
-                messages = [*collector.messages, {"recipient_id": parsed.sender, "text": unavailable_text(domain)}]
+                messages = [*turn.messages, {"recipient_id": parsed.sender, "text": unavailable_text(domain)}]
                 if trace:
                     messages.append(trace_message(parsed.sender, None))
                 return response.json(messages, status=503, headers={"Retry-After": "5"})
             record = await traced_turn(agent, parsed.sender) if trace else None
-            if not collector.messages:
+            replies, answered = replies_or_apology(turn, domain)
+            if not answered:
                 logger.error("empty reply for sender %s: sending the service-unavailable message", parsed.sender)
-                collector.messages.append({"recipient_id": parsed.sender, "text": unavailable_text(domain)})
+                replies = [{"recipient_id": parsed.sender, **reply} for reply in replies]
                 record = None
             if trace:
-                return response.json([*collector.messages, trace_message(parsed.sender, record)])
-            return response.json(collector.messages)
+                return response.json([*replies, trace_message(parsed.sender, record)])
+            return response.json(replies)
 
         return webhook
