@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from console.users import audit
-from tthc_data.channels import ChannelStore, FailedEvent, queue_messages, shared_store
+from tthc_data.channels import FailedEvent, queue_messages, shared_store
 from tthc_data.tables import HandoffTicket, StaffUser, TicketReply
 from tthc_text.conversation_keys import platform_id
 
@@ -57,7 +57,8 @@ def reply(session: Session, engine: Engine, ticket: HandoffTicket, staff: StaffU
     if ticket.channel not in REPLYABLE:
         raise HandoffError(f"citizens on the {ticket.channel or 'unknown'} channel cannot receive a later reply")
     recipient = platform_id(ticket.channel, ticket.sender_id)  # zalo:123 is sent to Zalo user 123
-    ids = queue_messages(ChannelStore(engine), channel=ticket.channel, recipient=recipient,
+    store = shared_store(engine.url.render_as_string(hide_password=False))  # checked once per process
+    ids = queue_messages(store, channel=ticket.channel, recipient=recipient,
                          messages=[{"text": text}], origin="staff")
     record = TicketReply(ticket_id=ticket.id, staff_id=staff.id, text=text,
                          outbox_ids=",".join(str(i) for i in ids))

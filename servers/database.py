@@ -7,9 +7,9 @@ is a copy of one migrated once per process.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
-import sys
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +21,7 @@ APP_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 
 def upgrade(url: str) -> None:
     """Bring the database at ``url`` to the newest migration (either runtime)."""
-    if sys.version_info[:2] >= (3, 11):
+    if importlib.util.find_spec("alembic") is not None:  # .venv
         from tthc_data.migrate import upgrade as migrate  # noqa: PLC0415 - .venv only
 
         migrate(url)
