@@ -35,7 +35,7 @@ help:
 	@echo "make run    set up everything and start the bot (chat page: http://localhost:8000/)"
 	@echo "make test   set up everything and run the whole test suite"
 	@echo "make bench  benchmarks (figures, not assertions)"
-	@echo "make lint   ruff and the deployment files' check (make test runs it)"
+	@echo "make lint   ruff, mypy in both runtimes, the deployment files' check (make test runs it)"
 	@echo "make run-scaled  two Rasa replicas and two action servers behind nginx (deploy/Procfile;"
 	@echo "                 needs DATABASE_URL=postgresql://... and REDIS_URL=redis://... in .env)"
 	@echo "make nlu-eval  held-out NLU evaluation (intent F1, accuracy by typing style)"
@@ -102,9 +102,15 @@ deploy-files: $(VENV)/.installed
 	$(VENV)/bin/tthc deploy render
 
 ## --- tests -----------------------------------------------------------------------------
-# ruff (unused or undefined names, import order) and the deployment files up to date
-lint: $(VENV)/.installed
+# mypy per runtime: the packages each one runs (tthc_data and tthc_text run in both)
+MYPY_APP := actions console guides retrieval tthc tthc_data tthc_settings tthc_text web servers benchmarks \
+	--exclude benchmarks/stages.py
+MYPY_RASA := connectors bot/components benchmarks/stages.py tthc_data tthc_text
+# ruff (unused or undefined names, import order), mypy, and the deployment files up to date
+lint: $(VENV)/.installed $(VENV_RASA)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy $(MYPY_APP)
+	$(VENV_RASA)/bin/mypy $(MYPY_RASA)
 	$(VENV)/bin/tthc deploy render --check
 
 test: install index model

@@ -13,18 +13,21 @@ import logging
 
 from rasa_sdk.executor import ActionExecutor
 
+from actions.compose import phrases
 from actions.cues import default_cues
-from actions.knowledge import knowledge
+from actions.knowledge import Knowledge
+from actions.places import office_directory
 from actions.server import create_server
+from actions.turn import ActionRespond
 from retrieval.encoder import offline_mode
 from tthc_data.migrate import SchemaOutOfDate, require_current
-from tthc_settings import get_settings
+from tthc_settings import read_settings
 
 logger = logging.getLogger("actions")
 
 
 def main() -> None:
-    settings = get_settings()
+    settings = read_settings()  # built once, handed to what the server runs
     parser = argparse.ArgumentParser(prog="python -m actions", description="Serve the bot's custom actions.")
     parser.add_argument("--port", type=int, default=settings.action_port)
     args = parser.parse_args()
@@ -36,16 +39,22 @@ def main() -> None:
         require_current(settings.database_url)  # made by `tthc db upgrade` before the services start
     except SchemaOutOfDate as error:
         raise SystemExit(str(error)) from error
-    state = knowledge().current()
+    holder = Knowledge(settings)
+    state = holder.current()
     _ = state.vocabulary  # computed now, not on the first citizen's message
-    default_cues()  # read and checked now (a bad cues.yml stops the start, not a reply)
+    try:  # the content files, read and checked now: a mistake stops the start, not a reply
+        default_cues()
+        phrases()
+        office_directory()
+    except ValueError as error:
+        raise SystemExit(f"a content file breaks its schema: {error}") from error
     logger.info("index ready: %d guides and entries", len(state.guides))
     # The index, the encoder and torch are long-lived: leave them out of every garbage
     # collection from now on (each full collection would walk them all, per request).
     gc.collect()
     gc.freeze()
     executor = ActionExecutor()
-    executor.register_package("actions")
+    executor.register_action(ActionRespond(holder, settings))
     app = create_server(executor, settings.action_token())
     # One process: the index loaded above is the one that serves (Sanic's worker processes
     # would each load their own copy, after the first request).

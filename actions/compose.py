@@ -7,12 +7,10 @@ phrases used here live in ``actions/phrases.yml``. Every piece is kept short for
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from actions.policy import ASPECT_INTENT
+from actions.phrase_file import load_phrases
+from guides.aspects import INTENT_OF_ASPECT
 from guides.schema import CHANNEL_LABELS, Channel, ChannelType, Guide
 from retrieval.lexical import query_tokens
 from tthc_text import search_text
@@ -26,7 +24,8 @@ DOCUMENT_NOTE_CHARS = 90  # a documents list is the longest answer: keep each li
 
 @lru_cache(maxsize=1)
 def phrases() -> dict[str, Any]:
-    return yaml.safe_load((Path(__file__).parent / "phrases.yml").read_text(encoding="utf-8"))
+    """The phrase file (checked by :mod:`actions.phrase_file` when first read)."""
+    return load_phrases()
 
 
 def shorten(text: str, limit: int = NOTE_CHARS) -> str:
@@ -277,7 +276,7 @@ def aspect_buttons(guide: Guide, current: str, limit: int = 4) -> list[dict[str,
         if aspect == current:
             continue
         buttons.append(
-            {"title": labels[aspect], "payload": f'/{ASPECT_INTENT[aspect]}{{"procedure_code":"{guide.code}"}}'}
+            {"title": labels[aspect], "payload": f'/{INTENT_OF_ASPECT[aspect]}{{"procedure_code":"{guide.code}"}}'}
         )
         if len(buttons) == limit:
             break
@@ -286,7 +285,7 @@ def aspect_buttons(guide: Guide, current: str, limit: int = 4) -> list[dict[str,
 
 def choice_buttons(candidates: list[tuple[str, str]], aspect: str) -> list[dict[str, str]]:
     """Buttons to pick one of several procedures (code, title), keeping the asked aspect."""
-    intent = ASPECT_INTENT.get(aspect, "ask_procedure")
+    intent = INTENT_OF_ASPECT.get(aspect, "ask_procedure")
     return [
         {"title": shorten(title, 60), "payload": f'/{intent}{{"procedure_code":"{code}"}}'}
         for code, title in candidates

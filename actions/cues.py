@@ -14,17 +14,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from guides.aspects import Aspect
 from tthc_text import search_text
 
 CUES_FILE = Path(__file__).with_name("cues.yml")
 
-Aspect = Literal["general", "documents", "fee", "time", "place", "steps", "eligibility", "online", "result", "legal"]
-ASPECTS: tuple[Aspect, ...] = get_args(Aspect)
 # A yes/no question is about eligibility unless one of these aspects is named, at least this
 # plainly: "có mất tiền không" (fee), "làm online được không" (online), "có lấy trong ngày
 # được không" (time). "Có phải ra xã không" stays eligibility: may I, must I.

@@ -10,7 +10,7 @@ from actions.cues import read
 from tthc_data.channels import shared_store
 from tthc_data.engine import engine_for, session_scope
 from tthc_data.staff import notify_staff, open_ticket, open_tickets_of, record_feedback
-from tthc_settings import get_settings
+from tthc_settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +29,8 @@ def _last_question(tracker: Tracker) -> str:
     return ""
 
 
-def handoff(tracker: Tracker, reason: str, procedure_code: str | None) -> int | None:
+def handoff(tracker: Tracker, reason: str, procedure_code: str | None, *, settings: Settings) -> int | None:
     """Open (or add to) the citizen's handoff ticket; its id, or None if it could not be stored."""
-    settings = get_settings()
     try:
         with session_scope(engine_for(settings.database_url)) as session:
             already_open = open_tickets_of(session, sender_id=tracker.sender_id)
@@ -56,10 +55,10 @@ def handoff(tracker: Tracker, reason: str, procedure_code: str | None) -> int | 
     return int(ticket_id)
 
 
-def store_feedback(tracker: Tracker, helpful: bool, procedure_code: str | None) -> None:
+def store_feedback(tracker: Tracker, helpful: bool, procedure_code: str | None, *, settings: Settings) -> None:
     """Keep a citizen's rating of the answer about ``procedure_code``."""
     try:
-        with session_scope(engine_for(get_settings().database_url)) as session:
+        with session_scope(engine_for(settings.database_url)) as session:
             record_feedback(
                 session,
                 sender_id=tracker.sender_id,

@@ -19,7 +19,7 @@ from guides.loader import load_guides
 from guides.schema import Guide
 from retrieval.index import MANIFEST, Hit, SearchIndex, load_entries
 from retrieval.lexical import query_tokens
-from tthc_settings import Settings, get_settings
+from tthc_settings import Settings
 from tthc_text import lexical_tokens
 
 logger = logging.getLogger(__name__)
@@ -87,8 +87,8 @@ class KnowledgeState:
 class Knowledge:
     """Thread-safe holder of the current :class:`KnowledgeState`."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or get_settings()
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self._state: KnowledgeState | None = None
         self._lock = threading.Lock()
         self._last_check = 0.0
@@ -101,7 +101,8 @@ class Knowledge:
         mtime = self.manifest_path.stat().st_mtime
         index = SearchIndex.load(self.settings.index_dir)
         loaded = load_guides(self.settings.procedures_dir)
-        include_drafts = bool(index.manifest.get("settings", {}).get("include_drafts"))  # type: ignore[union-attr]
+        built_with: dict[str, object] = index.manifest.get("settings") or {}  # type: ignore[assignment]
+        include_drafts = bool(built_with.get("include_drafts"))
         guides = {g.code: g for g in loaded.guides if g.is_published or include_drafts}
         catalog = 0
         for entry in load_entries(self.settings.index_dir):  # a curated guide always wins
@@ -132,14 +133,3 @@ class Knowledge:
                         raise
                     logger.exception("reloading the index failed; keeping the previous one")
             return self._state
-
-
-_knowledge: Knowledge | None = None
-
-
-def knowledge() -> Knowledge:
-    """The process-wide holder (created on first use, not at import)."""
-    global _knowledge
-    if _knowledge is None:
-        _knowledge = Knowledge()
-    return _knowledge

@@ -11,9 +11,10 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from guides.schema import Guide, Level
 from tthc_settings import REPO_ROOT
@@ -86,29 +87,74 @@ def resolve_place(text: str) -> Place | None:
     return None
 
 
-@lru_cache(maxsize=1)
-def _directory(path: Path = OFFICES_FILE) -> tuple[dict[str, Any], ...]:
+class Office(BaseModel):
+    """One entry of the office directory: who receives applications for a ward or commune
+    (``level: commune``, by ``ward_code``) or for a whole province (``level: province``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    level: Literal["commune", "province"]
+    name: str = Field(min_length=3)
+    province_code: str = Field(pattern=r"^\d{2}$")
+    ward_code: str | None = Field(default=None, pattern=r"^\d{5}$")
+    address: str | None = None
+    hours: str | None = None
+    phone: str | None = None
+
+    @field_validator("province_code", "ward_code", mode="before")
+    @classmethod
+    def _code_as_text(cls, value: object) -> object:
+        """A code written without quotes is read by YAML as a number (48, 20257)."""
+        return f"{value:02d}" if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @model_validator(mode="after")
+    def _a_commune_office_names_its_ward(self) -> Office:
+        if self.level == "commune" and not self.ward_code:
+            raise ValueError("a commune office needs its ward_code (the 2025 unit's code)")
+        return self
+
+
+class OfficeFileError(ValueError):
+    """The office directory breaks its schema (the message names the entry and field)."""
+
+
+def load_offices(path: Path = OFFICES_FILE) -> tuple[Office, ...]:
+    """The office directory, checked: a mistake stops the action server's start."""
     try:
         entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    except (OSError, yaml.YAMLError):
-        logger.exception("cannot read the office directory %s", path)
-        return ()
-    return tuple(e for e in entries if isinstance(e, dict) and e.get("name"))
+    except (OSError, yaml.YAMLError) as error:
+        raise OfficeFileError(f"{path}: cannot be read: {error}") from error
+    if not isinstance(entries, list):
+        raise OfficeFileError(f"{path}: must be a list of offices")
+    offices = []
+    for number, entry in enumerate(entries, start=1):
+        try:
+            offices.append(Office.model_validate(entry))
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(entry)'}: {e['msg']}"
+                                 for e in error.errors())
+            raise OfficeFileError(f"{path}: office {number}: {problems}") from error
+    return tuple(offices)
 
 
-def find_office(place: Place, level: Level, directory: tuple[dict[str, Any], ...] | None = None) -> dict[str, Any] | None:
-    entries = _directory() if directory is None else directory
+@lru_cache(maxsize=1)
+def office_directory() -> tuple[Office, ...]:
+    """The project's office directory, read once."""
+    return load_offices()
+
+
+def find_office(place: Place, level: Level, directory: tuple[Office, ...] | None = None) -> Office | None:
+    entries = office_directory() if directory is None else directory
     for entry in entries:
-        if level is Level.commune and place.ward_code and str(entry.get("ward_code")) == place.ward_code:
+        if level is Level.commune and place.ward_code and entry.ward_code == place.ward_code:
             return entry
-        if level is not Level.commune and str(entry.get("province_code")) == place.province_code and entry.get("level") == "province":
+        if level is not Level.commune and entry.province_code == place.province_code and entry.level == "province":
             return entry
     return None
 
 
-def office_line(entry: dict[str, Any]) -> str:
-    parts = [str(entry["name"])]
-    parts += [str(entry[k]) for k in ("address", "hours", "phone") if entry.get(k)]
+def office_line(entry: Office) -> str:
+    parts = [entry.name, *(v for v in (entry.address, entry.hours, entry.phone) if v)]
     return " — ".join(parts)
 
 

@@ -25,33 +25,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
-from actions.cues import ASPECTS, Reading, read
+from actions.cues import Reading, read
 from actions.resolve import NOTHING, Found, HitLike, find
 from actions.variants import adjust, age_fits, age_sibling
+from guides.aspects import ASPECT_OF_INTENT, NOT_ABOUT_A_PROCEDURE
 
 Outcome = Literal["answer", "clarify", "not_covered", "rephrase", "offer_handoff", "handoff", "greeting",
                   "goodbye", "thanks", "feedback", "chitchat", "error"]
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
 # Outcomes counted as "not understood" in the console's statistics.
 NOT_UNDERSTOOD = ("rephrase", "offer_handoff", "not_covered", "clarify")
-
-INTENT_ASPECT = {
-    "ask_procedure": "general",
-    "ask_documents": "documents",
-    "ask_fee": "fee",
-    "ask_time": "time",
-    "ask_place": "place",
-    "ask_steps": "steps",
-    "ask_eligibility": "eligibility",
-    "ask_online": "online",
-    "ask_result": "result",
-    "ask_legal": "legal",
-}
-ASPECT_INTENT = {aspect: intent for intent, aspect in INTENT_ASPECT.items()}
-assert set(INTENT_ASPECT.values()) == set(ASPECTS)
-# Intents that say a message is not about a procedure: they decide when the search has only
-# weak candidates, never against a confident one.
-NOT_PROCEDURE_INTENTS = ("greet", "goodbye", "thank", "chitchat", "out_of_scope")
+# The intents that say a message is not about a procedure (guides.aspects) decide only when
+# the search has weak candidates, never against a confident one.
 
 # How sure the NLU must be for its intent to count when the words say nothing.
 INTENT_CONFIDENCE = 0.6
@@ -179,7 +164,7 @@ def locate(message: Message, reading: Reading, context: Context) -> Found:
             best = hits
         if best and best[0].score >= t.answer:
             break
-    if len(residual.split()) == 1 and best and best[0].precision < ONE_WORD_SHARE:
+    if len(residual.split()) == 1 and best and best[0].name_precision < ONE_WORD_SHARE:
         return NOTHING  # one word ("tiền", "làm") names a procedure only if it is much of a name
     return find(best, answer_threshold=t.answer, ambiguity_margin=t.ambiguity_margin)
 
@@ -187,8 +172,8 @@ def locate(message: Message, reading: Reading, context: Context) -> Found:
 def _aspects(reading: Reading, message: Message, state: State, switching: bool) -> list[str]:
     """The aspects to answer, the main one first."""
     main = reading.aspect
-    if main is None and message.intent in INTENT_ASPECT and message.confidence >= INTENT_CONFIDENCE:
-        main = INTENT_ASPECT[message.intent]
+    if main is None and message.intent in ASPECT_OF_INTENT and message.confidence >= INTENT_CONFIDENCE:
+        main = ASPECT_OF_INTENT[message.intent]
     if main is None or (switching and main == "steps" and not reading.plain_aspects):
         # "thế còn tạm trú thì sao": the same question about another procedure
         main = state.aspect if (switching and state.aspect) else (main or "general")
@@ -302,7 +287,7 @@ def decide(message: Message, state: State, context: Context) -> Decision:
     # 1. buttons
     if text.startswith("/"):
         if message.chosen and message.chosen in context.known_codes:
-            aspect = INTENT_ASPECT.get(intent, state.aspect or "general")
+            aspect = ASPECT_OF_INTENT.get(intent, state.aspect or "general")
             return _answer(message.chosen, [aspect], state)
         if intent == "affirm":
             return _yes(state)
@@ -345,7 +330,7 @@ def decide(message: Message, state: State, context: Context) -> Decision:
             return _answer(older, _aspects(reading, message, replace(state, current=older), True), state)
     switching = reading.switch
     foreign = _foreign(reading.residual, context.vocabulary)
-    asks = (bool(reading.plain_aspects) or reading.yes_no or (intent in INTENT_ASPECT and sure)
+    asks = (bool(reading.plain_aspects) or reading.yes_no or (intent in ASPECT_OF_INTENT and sure)
             or (bool(reading.aspects) and foreign == 0))
 
     # "... xong thì" may ask for the next procedure, when the message says part of its name
@@ -366,7 +351,7 @@ def decide(message: Message, state: State, context: Context) -> Decision:
                 _names_another(code, follow_up, reading, message, context, found) for code in found.option_codes))):
             return _answer(follow_up, _aspects(reading, message, state, False), state)
         return _clarify(found, _aspects(reading, message, state, switching)[0], message, state)
-    not_procedure = (intent in NOT_PROCEDURE_INTENTS and sure and not asks) or reading.about_bot
+    not_procedure = (intent in NOT_ABOUT_A_PROCEDURE and sure and not asks) or reading.about_bot
     if found.kind == "weak" and found.code and not not_procedure:
         # candidates only: the conversation's procedure first, then a choice of ≥ 2, then the one
         # candidate of what the NLU reads as a procedure question; else it is only suggested
@@ -375,7 +360,7 @@ def decide(message: Message, state: State, context: Context) -> Decision:
             return _answer(follow_up, _aspects(reading, message, state, False), state)
         if len(found.options) > 1:
             return _clarify(found, _aspects(reading, message, state, switching)[0], message, state)
-        if intent in INTENT_ASPECT and message.confidence >= WEAK_INTENT_CONFIDENCE:
+        if intent in ASPECT_OF_INTENT and message.confidence >= WEAK_INTENT_CONFIDENCE:
             # the only candidate of a message the NLU reads as a procedure question
             return _answer(found.code, _aspects(reading, message, state, switching), state)
         return _suggest(found, _aspects(reading, message, state, switching)[0], message, state)

@@ -23,10 +23,16 @@ FULL_NAME = 0.999  # a query that covers a guide's whole name
 
 
 class HitLike(Protocol):
-    code: str
-    title: str
-    score: float
-    precision: float
+    """What the resolution reads of a search hit (read-only, as a frozen hit is)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def name_precision(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ def _find(hits: Sequence[HitLike], answer_threshold: float, ambiguity_margin: fl
     if top.score >= answer_threshold:
         close = [h for h in hits if h.score >= answer_threshold and top.score - h.score < ambiguity_margin]
         if len(close) > 1:
-            whole = [h for h in close if h.precision >= FULL_NAME]
+            whole = [h for h in close if h.name_precision >= FULL_NAME]
             if len(whole) == 1:
                 return Found("named", whole[0].code, whole[0].score)
             return Found("ambiguous", options=[(h.code, h.title) for h in close[:MAX_CHOICES]])

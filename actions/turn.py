@@ -18,10 +18,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.compose import answer_slots, aspect_buttons, choice_buttons
 from actions.dialogue import handoff, store_feedback
-from actions.knowledge import KnowledgeState, knowledge
+from actions.knowledge import Knowledge, KnowledgeState
 from actions.places import office_for
 from actions.policy import Context, Decision, Message, Reply, State, Thresholds, decide
 from guides.schema import Guide
+from tthc_settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -107,8 +108,7 @@ def state_events(state: State, guides: dict[str, Guide], current: dict[str, Any]
             if name not in current or current[name] != value]
 
 
-def context_of(state: KnowledgeState) -> Context:
-    settings = knowledge().settings
+def context_of(state: KnowledgeState, settings: Settings) -> Context:
     return Context(
         search=lambda text: state.search(text, k=5),
         known_codes=state.codes,
@@ -147,19 +147,19 @@ def catalog_answer(decision: Decision, guides: dict[str, Guide]) -> bool:
 
 
 def carry_out(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tracker, state: KnowledgeState,
-              message: Message) -> list[EventType]:
+              message: Message, settings: Settings) -> list[EventType]:
     """Send the decision's replies and do what it asks for; returns the slot events."""
     values: dict[str, Any] = {}
     record = decision.record
     if decision.handoff:
-        ticket = handoff(tracker, decision.handoff, decision.state.current)
+        ticket = handoff(tracker, decision.handoff, decision.state.current, settings=settings)
         if ticket is None:
             dispatcher.utter_message(response="utter_service_unavailable")
             return [*state_events(decision.state, state.guides, tracker.slots),
                     SlotSet("turn", {**record, "outcome": "error"})]
         values["ticket"] = f"#{ticket}"
     if decision.feedback is not None:
-        store_feedback(tracker, decision.feedback, decision.state.current)
+        store_feedback(tracker, decision.feedback, decision.state.current, settings=settings)
     note = catalog_answer(decision, state.guides)  # said after the answer, before the rating question
     for reply in decision.replies:
         if note and reply.response == "utter_ask_feedback":
@@ -172,7 +172,14 @@ def carry_out(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tra
 
 
 class ActionRespond(Action):
-    """Answer one message, whatever it is (see :mod:`actions.policy`)."""
+    """Answer one message, whatever it is (see :mod:`actions.policy`).
+
+    Made once at the action server's start with what it answers from: the knowledge holder
+    (the index and guides) and the runtime's settings (thresholds, the database)."""
+
+    def __init__(self, knowledge: Knowledge, settings: Settings) -> None:
+        self.knowledge = knowledge
+        self.settings = settings
 
     def name(self) -> str:
         return "action_respond"
@@ -182,11 +189,11 @@ class ActionRespond(Action):
     ) -> list[EventType]:
         message = message_of(tracker)
         try:
-            state = knowledge().current()
-            decision = decide(message, state_of(tracker), context_of(state))
+            state = self.knowledge.current()
+            decision = decide(message, state_of(tracker), context_of(state, self.settings))
         except Exception:
             logger.exception("could not decide on %r", message.text)
             dispatcher.utter_message(response="utter_service_unavailable")
             return [SlotSet("turn", {"outcome": "error", "codes": [], "aspect": None})]
         logger.debug("turn of %s: %s", tracker.sender_id, decision.record)
-        return carry_out(decision, dispatcher, tracker, state, message)
+        return carry_out(decision, dispatcher, tracker, state, message, self.settings)

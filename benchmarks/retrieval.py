@@ -77,7 +77,7 @@ def _measure_queries(folder: Path) -> dict[str, float]:
     }
 
 
-def _rankers(folder: Path, files: tuple[str, ...]) -> dict[str, dict[str, dict[str, float]]]:
+def _rankers(folder: Path, files: tuple[str, ...]) -> dict[str, dict[str, dict[str, object]]]:
     """recall@1 / recall@5 / MRR, and the share of out-of-scope questions rejected at 0.5, of the
     fused ranker, BM25 alone and the encoder alone."""
     from retrieval.baseline import Bm25Baseline, DenseBaseline  # noqa: PLC0415
@@ -85,7 +85,7 @@ def _rankers(folder: Path, files: tuple[str, ...]) -> dict[str, dict[str, dict[s
     from retrieval.index import SearchIndex  # noqa: PLC0415
 
     index = SearchIndex.load(folder)
-    out: dict[str, dict[str, dict[str, float]]] = {}
+    out: dict[str, dict[str, dict[str, object]]] = {}
     for name in files:
         items = load_eval_items(REPO_ROOT / "retrieval" / "data" / name)
         out[name] = {}
@@ -99,7 +99,7 @@ def _rankers(folder: Path, files: tuple[str, ...]) -> dict[str, dict[str, dict[s
 
 def _synthetic_guides(n_guides: int, seed: int = 7):  # type: ignore[no-untyped-def]
     from guides.loader import load_guides  # noqa: PLC0415
-    from guides.schema import Guide  # noqa: PLC0415
+    from guides.schema import Guide, Status  # noqa: PLC0415
 
     base = load_guides(REPO_ROOT / "procedures").published()
     words = sorted({w for g in base for t in [g.title, *g.aliases] for w in t.lower().split()})
@@ -110,16 +110,16 @@ def _synthetic_guides(n_guides: int, seed: int = 7):  # type: ignore[no-untyped-
         aliases = [" ".join(rng.choice(words) for _ in range(rng.randint(2, 5))) for _ in range(4)]
         guides.append(
             Guide(code=f"9.{i:06d}", id=f"synthetic-{i}", title=title.capitalize(), aliases=aliases,
-                  status="draft", source="https://example.invalid/synthetic")
+                  status=Status.draft, source="https://example.invalid/synthetic")
         )
     return guides
 
 
 def run_scenario(name: str) -> dict[str, object]:
     from retrieval.build import BuildOptions, build_from_guides, build_index  # noqa: PLC0415
-    from tthc_settings import get_settings  # noqa: PLC0415
+    from tthc_settings import Settings  # noqa: PLC0415
 
-    settings = get_settings()
+    settings = Settings()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "index"
         if name == "curated":

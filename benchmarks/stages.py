@@ -19,7 +19,6 @@ import logging
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -132,9 +131,9 @@ def run(rounds: int, tuned: bool = True) -> dict[str, Any]:
                            "ACTION_SERVER_URL": f"http://127.0.0.1:{port}/webhook",
                            "ACTION_HOST": "127.0.0.1", "ACTION_PORT": str(port), "HF_HUB_OFFLINE": "1"})
         from connectors.serve import newest_model, write_endpoints  # noqa: PLC0415
-        from connectors.settings import get_settings  # noqa: PLC0415
+        from connectors.settings import RasaSettings  # noqa: PLC0415
 
-        settings = get_settings()
+        settings = RasaSettings()
         os.environ["ACTION_SERVER_TOKEN"] = settings.action_token()
         log_path = tmp / "actions.log"
         log = log_path.open("ab")
@@ -192,4 +191,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

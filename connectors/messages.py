@@ -85,7 +85,6 @@ FALLBACK_UNSUPPORTED = (
     "Dạ, hiện em chỉ đọc được tin nhắn chữ. Anh/chị vui lòng gõ câu hỏi về thủ tục cần làm."
 )
 FALLBACK_GREET = "Xin chào anh/chị! Anh/chị cần hỏi về thủ tục hành chính nào ạ?"
-FALLBACK_MORE_CHOICES = "Anh/chị có thể chọn thêm:"
 
 
 def response_text(domain: Any, name: str, fallback: str) -> str:

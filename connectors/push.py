@@ -33,15 +33,16 @@ logger = logging.getLogger(__name__)
 class PushConversations:
     """Runs citizens' messages through the bot and queues the replies for one platform."""
 
-    def __init__(self, channel: str, store: ChannelStore, worker: DeliveryWorker, renderer: Renderer) -> None:
+    def __init__(self, channel: str, store: ChannelStore, worker: DeliveryWorker, renderer: Renderer,
+                 settings: RasaSettings) -> None:
         self.channel = channel
+        self.settings = settings
         self.store = store
         self.worker = worker
         self.renderer = renderer
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_task: dict[str, asyncio.Task[None]] = {}
         self._warned: dict[str, float] = {}  # sender -> when last told to slow down
-        settings = get_settings()
         self.limiter = make_limiter(channel, settings.rate_limit_messages, settings.rate_limit_window,
                                     settings.redis_url)
 
@@ -90,7 +91,7 @@ class PushConversations:
 
         A sender over the rate limit is told (once per window) to slow down; the event is
         deferred, not dropped: it is processed when the sender may send again."""
-        settings = get_settings()
+        settings = self.settings
         wait = self.limiter.wait_time(sender)
         if wait:
             await asyncio.to_thread(self.store.defer, self.channel, event_key, wait + 1)
@@ -146,10 +147,12 @@ class PushInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        return cls()  # secrets come from the settings, never from credentials.yml
+        # Rasa makes the channel at its start: it gets the runtime's settings (secrets come
+        # from there, never from credentials.yml)
+        return cls(get_settings())
 
-    def __init__(self, settings: RasaSettings | None = None) -> None:
-        self.settings = settings or get_settings()
+    def __init__(self, settings: RasaSettings) -> None:
+        self.settings = settings
         self.conversations: PushConversations | None = None
 
     def make_renderer(self, app: Any, store: ChannelStore) -> Renderer:
@@ -159,5 +162,6 @@ class PushInput(InputChannel):
         if self.conversations is None:
             store = shared_store(self.settings.database_url)
             worker = worker_for(app, store, self.settings)
-            self.conversations = PushConversations(self.channel, store, worker, self.make_renderer(app, store))
+            self.conversations = PushConversations(self.channel, store, worker, self.make_renderer(app, store),
+                                                   self.settings)
         return self.conversations

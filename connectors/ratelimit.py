@@ -42,7 +42,7 @@ class RedisRateLimiter:
     let through (the limit protects the service; it must not stop it) and it is logged."""
 
     def __init__(self, url: str, limit: int, window: float, prefix: str = "tthc:ratelimit:") -> None:
-        import redis  # noqa: PLC0415 - only with REDIS_URL; Rasa already depends on it
+        import redis  # type: ignore[import]  # noqa: PLC0415 - only with REDIS_URL; Rasa already depends on it
 
         self.limit = limit
         self.window = window

@@ -37,7 +37,7 @@ from connectors.messages import empty_message_text, parse_rest_body, too_fast_te
 from connectors.pipeline import replies_or_apology, run_turn
 from connectors.ratelimit import app_limiter
 from connectors.runtime import close_kept_sessions, tune_after_start
-from connectors.settings import get_settings
+from connectors.settings import RasaSettings, get_settings
 from connectors.trace import trace_message, turn_record, wants_trace
 from tthc_text.conversation_keys import is_widget_id
 
@@ -94,6 +94,13 @@ class PoliteRestInput(InputChannel):
     def name(cls) -> str:
         return "rest"
 
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        return cls(get_settings())  # Rasa makes the channel at its start, with the runtime's settings
+
+    def __init__(self, settings: RasaSettings) -> None:
+        self.settings = settings
+
     # Whether this channel counts the messages of each client address too (the web channel's
     # come through the web front, which counts them itself).
     limits_addresses = True
@@ -105,7 +112,7 @@ class PoliteRestInput(InputChannel):
         (behind the balancer, the one it forwards: SANIC_PROXIES_COUNT; local tools exempt),
         then per sender, counted once for the REST and web channels (their clients choose
         their ids from one space); in Redis across replicas when it is set."""
-        settings = get_settings()
+        settings = self.settings
         address = request.remote_addr or request.ip or "unknown"
         if self.limits_addresses and address not in settings.rate_limit_exempt_addresses:
             wait = app_limiter(request.app, f"{self.name()}-address", settings.rate_limit_address_messages,
@@ -164,7 +171,7 @@ class PoliteRestInput(InputChannel):
                 message_id=parsed.message_id,
                 metadata=parsed.metadata,
             )
-            turn = await run_turn(on_new_message, message, get_settings().reply_timeout, self.name())
+            turn = await run_turn(on_new_message, message, self.settings.reply_timeout, self.name())
             trace = wants_trace(parsed.metadata)
             if turn.failed:
                 # Not saved: ask the client to send it again rather than pretend it arrived.

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from connectors.settings import REPO_ROOT, RasaSettings, get_settings
+from connectors.settings import REPO_ROOT, RasaSettings
 from tthc_data.channels import ChannelStore, SchemaMissing
 from tthc_data.engine import make_engine
 
@@ -38,19 +38,7 @@ def enabled_channels(settings: RasaSettings) -> list[str]:
     channels = ["connectors.rest.PoliteRestInput", "connectors.web.WebInput"]
     if settings.zalo_enabled:
         channels.append("connectors.zalo.ZaloInput")
-    if settings.telegram_enabled:
-        if settings.telegram_mode not in ("webhook", "polling"):
-            raise SystemExit("TELEGRAM_MODE must be 'webhook' or 'polling'")
-        if settings.telegram_mode == "polling" and settings.redis_url:
-            raise SystemExit(
-                "TELEGRAM_MODE=polling cannot run on several replicas (REDIS_URL is set): each would "
-                "take the others' updates; use the webhook mode behind the balancer"
-            )
-        if settings.telegram_mode == "webhook" and not settings.telegram_webhook_secret:
-            raise SystemExit(
-                "TELEGRAM_WEBHOOK_SECRET is required in webhook mode (Telegram sends it with every "
-                "update); or set TELEGRAM_MODE=polling for local use"
-            )
+    if settings.telegram_enabled:  # its mode and secret are checked by the settings
         channels.append("connectors.telegram.TelegramInput")
     return channels
 
@@ -108,7 +96,10 @@ def rasa_arguments(settings: RasaSettings, model: Path, credentials: Path,
 
 
 def main() -> None:
-    settings = get_settings()
+    try:
+        settings = RasaSettings()  # this process only starts Rasa, whose parts read their own
+    except ValueError as error:  # pydantic's ValidationError: which setting, and why
+        raise SystemExit(f"the settings in .env or the environment do not work together:\n{error}") from error
     os.environ["ACTION_SERVER_URL"] = settings.action_server_url
     os.environ["ACTION_SERVER_TOKEN"] = settings.action_token()
     rasa = Path(sys.executable).with_name("rasa")

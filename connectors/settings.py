@@ -7,9 +7,9 @@ Rasa 3.6 pins pydantic < 1.10.10, so this runtime uses pydantic v1's ``BaseSetti
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
-from pydantic import BaseSettings, Field
+from pydantic import BaseSettings, Field, root_validator
 
 from tthc_text.local_keys import local_key
 from tthc_text.paths import REPO_ROOT
@@ -86,13 +86,36 @@ class RasaSettings(BaseSettings):
     # --- Telegram (enabled when a bot token is set) ---
     telegram_token: Optional[str] = None  # noqa: UP007
     telegram_webhook_secret: Optional[str] = None  # noqa: UP007 - required in webhook mode
-    telegram_mode: str = Field("webhook", description="webhook, or polling for local use.")
+    telegram_mode: str = Field("webhook", description="webhook, or polling for local use (one server).")
     telegram_api_base: str = "https://api.telegram.org/bot"
 
     class Config:
         env_file = ".env"
         env_file_encoding = "utf-8"
         extra = "ignore"
+
+    @root_validator(skip_on_failure=True)
+    def _combinations_make_sense(cls, values: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N805, UP006
+        """Settings that only fail together stop the start with their reason, not a 5xx later."""
+        mode = values.get("telegram_mode")
+        if mode not in ("webhook", "polling"):
+            raise ValueError(f"TELEGRAM_MODE must be 'webhook' or 'polling', not {mode!r}")
+        if values.get("telegram_token"):
+            if mode == "polling" and values.get("redis_url"):
+                raise ValueError(
+                    "TELEGRAM_MODE=polling cannot run on several replicas (REDIS_URL is set): each would "
+                    "take the others' updates; use the webhook mode behind the balancer")
+            if mode == "webhook" and not values.get("telegram_webhook_secret"):
+                raise ValueError(
+                    "TELEGRAM_WEBHOOK_SECRET is required in webhook mode (Telegram sends it with every "
+                    "update); or set TELEGRAM_MODE=polling for local use")
+        if bool(values.get("zalo_app_id")) != bool(values.get("zalo_oa_secret_key")):
+            raise ValueError("Zalo needs both ZALO_APP_ID and ZALO_OA_SECRET_KEY (the OA secret key checks "
+                             "every event's signature); set both, or neither to leave Zalo off")
+        for name in ("reply_timeout", "rate_limit_window", "delivery_poll_interval", "send_timeout"):
+            if not values.get(name, 1) > 0:
+                raise ValueError(f"{name.upper()} must be more than 0")
+        return values
 
     @property
     def conversations_url(self) -> str:
@@ -114,5 +137,7 @@ class RasaSettings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> RasaSettings:
-    """The process-wide settings (read once, on first use)."""
+    """The Rasa process's settings, read once: Rasa itself makes the project's parts (the
+    channels from credentials.yml, the tracker and lock stores from endpoints.yml), and each
+    gets this object when it is made; nothing reads it while a message is handled."""
     return RasaSettings()

@@ -100,7 +100,7 @@ class TelegramInput(PushInput):
 
     channel = CHANNEL
 
-    def __init__(self, settings: RasaSettings | None = None) -> None:
+    def __init__(self, settings: RasaSettings) -> None:
         super().__init__(settings)
         self.bot = make_bot(self.settings)
         self.api = TelegramApi(self.bot)

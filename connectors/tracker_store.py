@@ -23,6 +23,7 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy import bindparam, func, insert, or_, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -107,11 +108,12 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
             query=dict(url.query) or None,
         )
-        if self.engine.url.database not in (None, "", ":memory:"):
+        rasa_engine: Engine = self.engine  # type: ignore[has-type]  # Rasa leaves it untyped
+        if rasa_engine.url.database not in (None, "", ":memory:"):
             # the process's one engine for this database (tthc_data.engine), shared with the
             # channels' queues, instead of the one Rasa made
-            engine = engine_for(self.engine.url.render_as_string(hide_password=False))
-            self.engine.dispose()
+            engine = engine_for(rasa_engine.url.render_as_string(hide_password=False))
+            rasa_engine.dispose()
             self.engine = engine
             self.sessionmaker = sessionmaker(bind=engine)
         # Rasa builds its ORM query (with the session-start sub-query) for every message,

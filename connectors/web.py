@@ -20,7 +20,6 @@ from sanic.response import HTTPResponse
 
 from connectors.messages import MAX_SENDER_CHARS
 from connectors.rest import PoliteRestInput
-from connectors.settings import get_settings
 from tthc_data.channels import shared_store
 
 # The outbox's ids are database integers: a larger 'after' is a bad request, not a failed query.
@@ -53,7 +52,7 @@ class WebInput(PoliteRestInput):
                 after = -1
             if not 0 <= after <= MAX_MESSAGE_ID:
                 return response.json({"error": f"'after' must be a whole number up to {MAX_MESSAGE_ID}"}, status=400)
-            store = shared_store(get_settings().database_url)
+            store = shared_store(self.settings.database_url)
             try:
                 queued = await asyncio.to_thread(store.messages_for, CHANNEL, sender, after)
                 if queued:

@@ -182,12 +182,18 @@ class ZaloApi:
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
+
+def _part(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """A nested object of the event, or an empty one when it is missing or not an object."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
 class ZaloInput(PushInput):
     """The Zalo OA channel (enabled when ZALO_APP_ID and ZALO_OA_SECRET_KEY are set)."""
 
     channel = CHANNEL
 
-    def __init__(self, settings: RasaSettings | None = None) -> None:
+    def __init__(self, settings: RasaSettings) -> None:
         super().__init__(settings)
         self.api: ZaloApi | None = None
 
@@ -205,8 +211,8 @@ class ZaloInput(PushInput):
             conversations = channel._runtime(app)
             domain = getattr(getattr(app.ctx, "agent", None), "domain", None)
             event = str(data.get("event_name") or "")
-            sender_part = data.get("sender") if isinstance(data.get("sender"), dict) else {}
-            message_part = data.get("message") if isinstance(data.get("message"), dict) else {}
+            sender_part = _part(data, "sender")
+            message_part = _part(data, "message")
             sender = str(sender_part.get("id") or "")
             if event == "user_send_text":
                 text = clean_text(str(message_part.get("text") or ""))

@@ -13,19 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.users import audit
-from guides.loader import guide_files, parse_guide
+from guides.aspects import ASPECT_OF_INTENT, domain_intents
 from guides.schema import Guide
 from tthc_data.tables import Annotation, StaffUser
 from tthc_text.privacy import mask_personal_data
-
-INTENTS = (
-    "ask_procedure", "ask_documents", "ask_fee", "ask_time", "ask_place", "ask_steps", "ask_eligibility",
-    "ask_online", "ask_result", "ask_legal", "greet", "goodbye", "thank", "affirm", "deny", "request_human",
-    "feedback_positive", "feedback_negative", "out_of_scope", "chitchat",
-)
-ASPECTS = {"ask_procedure": "general", "ask_documents": "documents", "ask_fee": "fee", "ask_time": "time",
-           "ask_place": "place", "ask_steps": "steps", "ask_eligibility": "eligibility", "ask_online": "online",
-           "ask_result": "result", "ask_legal": "legal"}
 
 
 class CurationError(ValueError):
@@ -34,7 +25,7 @@ class CurationError(ValueError):
 
 def annotate(session: Session, staff: StaffUser, *, sender_id: str, text: str, predicted_intent: str,
              intent: str, procedure_code: str | None) -> Annotation:
-    if intent not in INTENTS:
+    if intent not in domain_intents():
         raise CurationError(f"unknown intent {intent!r}")
     text = mask_personal_data(text.strip())  # training data keeps no personal data
     if not text:
@@ -54,7 +45,7 @@ def review(session: Session, staff: StaffUser, annotation: Annotation, approve: 
     audit(session, staff.username, f"annotation.{annotation.status}", f"annotation#{annotation.id}")
 
 
-def annotations(session: Session, status: str | None = None) -> list[Annotation]:
+def annotations_by_status(session: Session, status: str | None = None) -> list[Annotation]:
     query = select(Annotation).order_by(Annotation.created_at)
     if status:
         query = query.where(Annotation.status == status)
@@ -77,23 +68,15 @@ def eval_yaml(items: list[Annotation]) -> str:
     """Approved annotations about a procedure as retrieval evaluation items (``eval.yml`` format)."""
     rows: list[dict[str, Any]] = []
     for item in items:
-        if item.intent in ASPECTS or item.intent == "out_of_scope":
+        if item.intent in ASPECT_OF_INTENT or item.intent == "out_of_scope":
             rows.append({"q": item.text, "codes": [item.procedure_code] if item.procedure_code else [],
-                         "aspect": ASPECTS.get(item.intent, "general"), "style": "from_console"})
+                         "aspect": ASPECT_OF_INTENT.get(item.intent, "general"), "style": "from_console"})
     return yaml.safe_dump(rows, allow_unicode=True, sort_keys=False)
 
 
 # --- guides --------------------------------------------------------------------------------
 EDITABLE_TEXT = ("title", "summary", "agency", "who", "result", "online_url")
 EDITABLE_LISTS = ("aliases", "conditions", "steps", "sample_questions")
-
-
-def find_guide_file(procedures_dir: Path, code: str) -> Path | None:
-    for path in guide_files(procedures_dir):
-        guide, _ = parse_guide(path)
-        if guide is not None and guide.code == code:
-            return path
-    return None
 
 
 def edit_guide(path: Path, changes: dict[str, Any], staff: StaffUser, session: Session,

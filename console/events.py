@@ -86,7 +86,8 @@ def load_conversations(engine: Engine, since: dt.datetime | None = None, until: 
     """Conversations with events in the period (all of each conversation's events in it)."""
     if not has_events_table(engine):
         return {}
-    clauses, params = [], {}
+    clauses: list[str] = []
+    params: dict[str, float | str] = {}
     if since is not None:
         clauses.append("timestamp >= :since")
         params["since"] = since.timestamp()

@@ -22,6 +22,7 @@ import numpy as np
 import yaml
 
 import tthc_text
+from guides.aspects import NOT_ABOUT_A_PROCEDURE
 from guides.catalog.entries import catalog_entries
 from guides.catalog.records import catalog_files
 from guides.loader import guide_files, load_guides
@@ -51,7 +52,6 @@ logger = logging.getLogger(__name__)
 
 BUILD_VERSION = "6"  # bump when the artefact format or the build logic changes
 OFFTOPIC_FILE = Path(__file__).parent / "data" / "offtopic.yml"
-OFFTOPIC_INTENTS = ("out_of_scope", "chitchat", "greet", "goodbye", "thank")
 MIN_RICH_GUIDES = 20
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
 
@@ -129,7 +129,7 @@ def offtopic_texts(nlu_dir: Path | None) -> list[str]:
         except yaml.YAMLError:
             continue
         for item in data.get("nlu") or []:
-            if item.get("intent") in OFFTOPIC_INTENTS and isinstance(item.get("examples"), str):
+            if item.get("intent") in NOT_ABOUT_A_PROCEDURE and isinstance(item.get("examples"), str):
                 for line in item["examples"].splitlines():
                     line = line.strip().removeprefix("- ").strip()
                     if line:

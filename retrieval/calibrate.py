@@ -60,7 +60,8 @@ class Calibration:
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Calibration:
-        weights = [float(w) for w in data["weights"]]  # type: ignore[union-attr]
+        stored: list[float] = data["weights"]  # type: ignore[assignment]
+        weights = [float(w) for w in stored]
         # a model fitted before a feature was added gives it no weight
         weights += [0.0] * (len(FEATURES) - len(weights))
         return cls(tuple(weights), float(data["bias"]))  # type: ignore[arg-type]

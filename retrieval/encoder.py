@@ -143,10 +143,10 @@ def train_static_encoder(
         SentenceTransformer,
         SentenceTransformerTrainer,
         SentenceTransformerTrainingArguments,
-        losses,
     )
+    from sentence_transformers.sentence_transformer import losses  # noqa: PLC0415
     from sentence_transformers.sentence_transformer.modules import StaticEmbedding  # noqa: PLC0415
-    from sentence_transformers.training_args import BatchSamplers  # noqa: PLC0415
+    from sentence_transformers.sentence_transformer.training_args import BatchSamplers  # noqa: PLC0415
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers  # noqa: PLC0415
 
     torch.manual_seed(seed)

@@ -13,9 +13,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Annotated, Literal, Protocol
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from guides.aspects import Aspect
 
 KS = (1, 3, 5)
 
@@ -33,27 +36,60 @@ class EvalItem:
 
 
 class _Hit(Protocol):
-    code: str
-    score: float
+    @property
+    def code(self) -> str: ...
+    @property
+    def score(self) -> float: ...
 
 
 class _Index(Protocol):
     def search(self, query: str, k: int = 5) -> Sequence[_Hit]: ...
 
 
+Style = Literal["diacritics", "accentless", "no_diacritics", "formal", "formal_accentless", "mixed", "nfd",
+                "shorthand", "teencode", "typo", "from_console"]
+CODE = r"^\d+\.\d{6}$"  # a national catalog code, e.g. 1.001193
+
+
+class EvalEntry(BaseModel):
+    """One labelled question of an eval file (the file's schema)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    q: str = Field(min_length=1)
+    codes: tuple[Annotated[str, Field(pattern=CODE)], ...] = ()  # empty: out of scope
+    aspect: Aspect = "general"
+    style: Style = "diacritics"
+
+    @field_validator("codes", mode="before")
+    @classmethod
+    def _one_code_without_a_list(cls, value: object) -> object:
+        return () if value is None else (value,) if isinstance(value, str) else value
+
+    @field_validator("q")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the question is blank")
+        return value
+
+
 def load_eval_items(path: Path) -> list[EvalItem]:
-    """Read an eval file; items of style ``nfd`` are sent decomposed, as such keyboards do."""
+    """Read an eval file, checked entry by entry; items of style ``nfd`` are sent decomposed,
+    as such keyboards do. A broken entry raises ``ValueError`` naming it and the field."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    if not isinstance(raw, list):
+        raise ValueError(f"{path}: must be a list of {{q, codes, aspect, style}}")
     items = []
-    for entry in raw:
-        if not isinstance(entry, dict) or not isinstance(entry.get("q"), str):
-            raise ValueError(f"{path}: every item needs a text 'q': {entry!r}")
-        style = str(entry.get("style") or "diacritics")
-        q = unicodedata.normalize("NFD", entry["q"]) if style == "nfd" else entry["q"]
-        codes = entry.get("codes") or ()
-        if isinstance(codes, str):  # one code written without a list
-            codes = (codes,)
-        items.append(EvalItem(q, tuple(str(c) for c in codes), str(entry.get("aspect") or "general"), style))
+    for number, entry in enumerate(raw, start=1):
+        try:
+            item = EvalEntry.model_validate(entry)
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(entry)'}: {e['msg']}"
+                                 for e in error.errors())
+            raise ValueError(f"{path}: item {number}: {problems}") from None
+        q = unicodedata.normalize("NFD", item.q) if item.style == "nfd" else unicodedata.normalize("NFC", item.q)
+        items.append(EvalItem(q, item.codes, item.aspect, item.style))
     return items
 
 
@@ -105,7 +141,8 @@ def format_report(report: dict[str, object]) -> str:
         return f"{name:12} {m['n']:>5} {m['recall@1']:>6} {m['recall@3']:>6} {m['recall@5']:>6} {m['mrr']:>6}"
 
     lines.append(row("all", report))
-    for style, m in report["by_style"].items():  # type: ignore[union-attr]
+    by_style: dict[str, dict[str, object]] = report["by_style"]  # type: ignore[assignment]
+    for style, m in by_style.items():
         lines.append(row(style, m))
     lines.append(
         f"out of scope: {report['oos_n']} questions, rejected {report['oos_rejected']} "

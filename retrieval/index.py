@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -68,8 +69,8 @@ class Hit:
     title: str
     score: float
     dense: float
-    lexical: float  # share of the query's IDF mass the guide's names cover (0..1)
-    precision: float = 0.0  # how fully the query covers the guide's best-covered name (0..1)
+    name_coverage: float  # share of the query's IDF mass the guide's names (title, aliases) cover (0..1)
+    name_precision: float = 0.0  # how fully the query covers the guide's best-covered name (0..1)
     tier: str = "curated"  # "curated" guide or "catalog" entry
 
     def to_json(self) -> dict[str, object]:
@@ -88,6 +89,7 @@ def make_faiss_index(vectors: np.ndarray, exact_max: int):  # type: ignore[no-un
     import faiss  # noqa: PLC0415
 
     dim = vectors.shape[1]
+    index: Any
     if len(vectors) <= exact_max:
         index = faiss.IndexFlatIP(dim)
     else:
@@ -314,6 +316,3 @@ def save_index(
     tmp = folder / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     tmp.replace(folder / MANIFEST)
-
-
-ProgressFn = Callable[[str], None]

@@ -6,9 +6,6 @@ from dataclasses import dataclass
 
 from guides.schema import Guide
 
-# Passage kinds, from the most to the least specific.
-KINDS = ("title", "alias", "question", "summary", "field")
-
 
 @dataclass(frozen=True)
 class Passage:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from tthc_settings import get_settings
+from tthc_settings import Settings, read_settings
 
 err = Console(stderr=True)
 
@@ -38,7 +38,7 @@ def _missing(folder: Path) -> bool:
     return True
 
 
-def cmd_procedures_validate(args: argparse.Namespace) -> int:
+def cmd_procedures_validate(args: argparse.Namespace, settings: Settings) -> int:
     from guides.loader import load_guides  # noqa: PLC0415
 
     if _missing(args.dir):
@@ -54,7 +54,7 @@ def cmd_procedures_validate(args: argparse.Namespace) -> int:
     return 1 if result.problems else 0
 
 
-def cmd_procedures_list(args: argparse.Namespace) -> int:
+def cmd_procedures_list(args: argparse.Namespace, settings: Settings) -> int:
     from guides.loader import load_guides  # noqa: PLC0415
 
     result = load_guides(args.dir)
@@ -67,7 +67,7 @@ def cmd_procedures_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_procedures_stale(args: argparse.Namespace) -> int:
+def cmd_procedures_stale(args: argparse.Namespace, settings: Settings) -> int:
     from guides.loader import load_guides  # noqa: PLC0415
 
     result = load_guides(args.dir)
@@ -92,7 +92,7 @@ def cmd_procedures_stale(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_procedures_import(args: argparse.Namespace) -> int:
+def cmd_procedures_import(args: argparse.Namespace, settings: Settings) -> int:
     from guides.catalog import run_import  # noqa: PLC0415
 
     if not args.source.is_dir():
@@ -107,10 +107,9 @@ def cmd_procedures_import(args: argparse.Namespace) -> int:
 
 
 # -- retrieval -------------------------------------------------------------------------
-def _build_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _build_options(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
     from retrieval.build import BuildOptions  # noqa: PLC0415
 
-    settings = get_settings()
     # An explicit --procedures folder is indexed alone unless --catalog is given too.
     catalog = None if args.no_catalog else (args.catalog or (None if args.procedures else settings.catalog_dir))
     return BuildOptions(
@@ -128,10 +127,10 @@ def _build_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     )
 
 
-def cmd_index_build(args: argparse.Namespace) -> int:
+def cmd_index_build(args: argparse.Namespace, settings: Settings) -> int:
     from retrieval.build import build_index, is_stale  # noqa: PLC0415
 
-    options = _build_options(args)
+    options = _build_options(args, settings)
     if args.if_stale and not is_stale(options):
         err.print(f"index in {options.out_dir} is up to date")
         return 0
@@ -143,18 +142,18 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_index(folder: Path | None):  # type: ignore[no-untyped-def]
+def _load_index(folder: Path | None, settings: Settings):  # type: ignore[no-untyped-def]
     from retrieval.index import MANIFEST, SearchIndex  # noqa: PLC0415
 
-    folder = folder or get_settings().index_dir
+    folder = folder or settings.index_dir
     if not (folder / MANIFEST).exists():
         err.print(f"[red]no index in {folder}: run `tthc index build` first[/red]")
         raise SystemExit(2)
     return SearchIndex.load(folder)
 
 
-def cmd_search(args: argparse.Namespace) -> int:
-    index = _load_index(args.index)
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    index = _load_index(args.index, settings)
     hits = index.search(args.query, k=args.k)
     if args.json:
         _dump([h.to_json() for h in hits])
@@ -164,10 +163,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_eval(args: argparse.Namespace) -> int:
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from retrieval.evaluate import evaluate, load_eval_items  # noqa: PLC0415
 
-    index = _load_index(args.index)
+    index = _load_index(args.index, settings)
     items = load_eval_items(args.file)
     if args.baseline == "bm25":
         from retrieval.baseline import Bm25Baseline  # noqa: PLC0415
@@ -177,7 +176,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from retrieval.baseline import DenseBaseline  # noqa: PLC0415
 
         index = DenseBaseline(index)
-    report = evaluate(index, items, threshold=get_settings().answer_threshold)
+    report = evaluate(index, items, threshold=settings.answer_threshold)
     report["ranker"] = args.baseline or "fused"
     if args.json:
         _dump(report)
@@ -189,7 +188,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 # -- dialogue --------------------------------------------------------------------------
-def cmd_dialogue_eval(args: argparse.Namespace) -> int:
+def cmd_dialogue_eval(args: argparse.Namespace, settings: Settings) -> int:
     from tthc.dialogue_eval import Runner, format_report, load_conversations, score  # noqa: PLC0415
 
     try:
@@ -220,12 +219,12 @@ def _read_password(args: argparse.Namespace, prompt: str) -> str:
     return getpass.getpass(prompt)
 
 
-def cmd_admin_create_user(args: argparse.Namespace) -> int:
+def cmd_admin_create_user(args: argparse.Namespace, settings: Settings) -> int:
     from console.users import UserError, create_user  # noqa: PLC0415
     from tthc_data.engine import engine_for, session_scope  # noqa: PLC0415
     from tthc_data.migrate import upgrade  # noqa: PLC0415
 
-    url = get_settings().database_url
+    url = settings.database_url
     password = _read_password(args, f"Mật khẩu cho {args.username}: ")
     upgrade(url)
     try:
@@ -238,12 +237,12 @@ def cmd_admin_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_admin_set_password(args: argparse.Namespace) -> int:
+def cmd_admin_set_password(args: argparse.Namespace, settings: Settings) -> int:
     from console.users import UserError, set_password  # noqa: PLC0415
     from tthc_data.engine import engine_for, session_scope  # noqa: PLC0415
     from tthc_data.migrate import upgrade  # noqa: PLC0415
 
-    url = get_settings().database_url
+    url = settings.database_url
     password = _read_password(args, f"Mật khẩu mới cho {args.username}: ")
     upgrade(url)
     try:
@@ -256,12 +255,11 @@ def cmd_admin_set_password(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_console_purge(args: argparse.Namespace) -> int:
+def cmd_console_purge(args: argparse.Namespace, settings: Settings) -> int:
     from console.retention import delete_older_than, delete_sender  # noqa: PLC0415
     from tthc_data.engine import engine_for  # noqa: PLC0415
     from tthc_data.migrate import upgrade  # noqa: PLC0415
 
-    settings = get_settings()
     upgrade(settings.database_url)
     engine = engine_for(settings.database_url)
     if args.sender:
@@ -279,10 +277,10 @@ def _shown(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def cmd_db_upgrade(args: argparse.Namespace) -> int:
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     from tthc_data.migrate import current_revision, head_revision, upgrade  # noqa: PLC0415
 
-    url = args.url or get_settings().database_url
+    url = args.url or settings.database_url
     before = current_revision(url)
     upgrade(url)
     after = current_revision(url)
@@ -295,10 +293,10 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_db_current(args: argparse.Namespace) -> int:
+def cmd_db_current(args: argparse.Namespace, settings: Settings) -> int:
     from tthc_data.migrate import current_revision, head_revision  # noqa: PLC0415
 
-    url = args.url or get_settings().database_url
+    url = args.url or settings.database_url
     current, head = current_revision(url), head_revision()
     if args.json:
         _dump({"url": _shown(url), "current": current, "head": head, "up_to_date": current == head})
@@ -307,7 +305,7 @@ def cmd_db_current(args: argparse.Namespace) -> int:
     return 0 if current == head else 1
 
 
-def cmd_deploy_render(args: argparse.Namespace) -> int:
+def cmd_deploy_render(args: argparse.Namespace, settings: Settings) -> int:
     from pydantic import ValidationError  # noqa: PLC0415
 
     from tthc import deploy  # noqa: PLC0415
@@ -331,8 +329,7 @@ def cmd_deploy_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    settings = get_settings()
+def build_parser(settings: Settings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tthc", description="Content and retrieval tools.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -446,8 +443,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
+    """Run one subcommand; ``settings`` (read from the environment when not given) are built
+    once here and handed to it."""
+    settings = settings if settings is not None else read_settings()
+    args = build_parser(settings).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         stream=sys.stderr,
@@ -456,7 +456,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from retrieval.encoder import offline_mode  # noqa: PLC0415
 
     offline_mode()
-    return int(args.func(args))
+    return int(args.func(args, settings))
 
 
 if __name__ == "__main__":

@@ -68,9 +68,9 @@ class LocalPorts(BaseModel):
 
 class Topology(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    replicas: Replicas = Replicas()
-    balancer: BalancerPorts = BalancerPorts()
-    local_ports: LocalPorts = LocalPorts()
+    replicas: Replicas = Field(default_factory=Replicas)
+    balancer: BalancerPorts = Field(default_factory=BalancerPorts)
+    local_ports: LocalPorts = Field(default_factory=LocalPorts)
     lock_lifetime: int = Field(60, ge=5, le=3600)
 
 
@@ -225,14 +225,14 @@ def procfile(topology: Topology) -> str:
 
 def compose(topology: Topology) -> dict[str, object]:
     """The docker-compose file's content."""
-    shared = {
+    shared: dict[str, str] = {
         "DATABASE_URL": "postgresql://tthc:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in deploy/.env}@postgres:5432/tthc",
         "REDIS_URL": "redis://redis:6379/0",
     }
     # every web replica must sign console sessions with the same key
-    web_secret = {"CONSOLE_SECRET_KEY": "${CONSOLE_SECRET_KEY:?set CONSOLE_SECRET_KEY in deploy/.env}"}
+    web_secret: dict[str, str] = {"CONSOLE_SECRET_KEY": "${CONSOLE_SECRET_KEY:?set CONSOLE_SECRET_KEY in deploy/.env}"}
     # Rasa and the action servers, in separate containers, share the action server's key
-    action_key = {"ACTION_SERVER_TOKEN": "${ACTION_SERVER_TOKEN:?set ACTION_SERVER_TOKEN in deploy/.env}"}
+    action_key: dict[str, str] = {"ACTION_SERVER_TOKEN": "${ACTION_SERVER_TOKEN:?set ACTION_SERVER_TOKEN in deploy/.env}"}
     secrets = {"web": web_secret, "rasa": action_key, "actions": action_key}
     services: dict[str, object] = {
         "postgres": {
@@ -264,13 +264,14 @@ def compose(topology: Topology) -> dict[str, object]:
     for process in replicas:
         image, dockerfile = IMAGES[process.service]
         python = process.command[0]
+        environment: dict[str, str] = {**shared, **process.env, **secrets[process.service]}
         probe = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{process.port}{HEALTH_PATHS[process.service]}', timeout=5)"
         services[process.name] = {
             "image": image,
             "build": {"context": "..", "dockerfile": dockerfile},
             "command": process.command,
             "env_file": [{"path": ".env", "required": False}],
-            "environment": {**shared, **process.env, **secrets[process.service]},
+            "environment": environment,
             "depends_on": {"postgres": {"condition": "service_healthy"},
                            "redis": {"condition": "service_healthy"},
                            "migrate": {"condition": "service_completed_successfully"}},

@@ -31,8 +31,8 @@ import httpx
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from actions.cues import ASPECTS  # the turn record's vocabulary is the policy's
 from actions.policy import OUTCOMES
+from guides.aspects import ASPECTS  # the turn record's vocabulary is the policy's
 
 DEFAULT_URL = "http://localhost:5005/webhooks/rest/webhook"
 SENDER_PREFIX = "eval-"

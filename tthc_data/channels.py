@@ -182,7 +182,7 @@ class ChannelStore:
                     channel=channel, recipient=recipient, message=message, origin=origin,
                     status="pending", attempts=0, next_attempt_at=now, created_at=now,
                 ))
-                ids.append(int(result.inserted_primary_key[0]))
+                ids.append(int(result.inserted_primary_key[0]))  # type: ignore[index]  # one row inserted
         return ids
 
     def claim_due(self, channels: list[str], lease: float, limit: int = 50) -> list[OutboxMessage]:

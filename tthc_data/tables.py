@@ -10,6 +10,7 @@ sessions, annotations, the audit log. The channels' queues (Core tables, read an
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -29,7 +30,8 @@ from sqlalchemy.orm import Mapped, declarative_base
 
 metadata = MetaData()
 # Declared the way SQLAlchemy 1.4 (Rasa's pin) and 2.x both map; typed with ``Mapped``.
-Base = declarative_base(metadata=metadata)
+# Any: the declarative base of SQLAlchemy 1.4 (Rasa's runtime) and 2.x alike
+Base: Any = declarative_base(metadata=metadata)
 
 
 def utc_now() -> dt.datetime:

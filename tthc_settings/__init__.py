@@ -7,10 +7,9 @@ embedding model; nothing is downloaded.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tthc_text.local_keys import local_key
@@ -56,8 +55,8 @@ class Settings(BaseSettings):
         description="Above this many passages the FAISS index is approximate (HNSW).",
     )
     # Dialogue thresholds on the retrieval score (0..1)
-    answer_threshold: float = 0.5
-    ambiguity_margin: float = 0.04
+    answer_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    ambiguity_margin: float = Field(default=0.04, ge=0.0, le=1.0)
 
     # Services: on this machine only unless a host is set (e.g. 0.0.0.0 inside a container)
     action_host: str = "127.0.0.1"
@@ -96,12 +95,28 @@ class Settings(BaseSettings):
         default=None,
         description="Signs the console's session cookies. Empty: a random key kept in build/.console-secret.",
     )
-    console_session_hours: float = 8.0  # a login lasts at most this long
-    console_idle_minutes: float = 60.0  # ... and ends after this long without activity
+    console_session_hours: float = Field(default=8.0, gt=0)  # a login lasts at most this long
+    console_idle_minutes: float = Field(default=60.0, gt=0)  # ... and ends after this long without activity
     console_https_only: bool = False  # set true behind HTTPS: session cookies only over HTTPS
     public_url: str = "http://localhost:8000"  # how staff reach the web front (links in notifications)
     staff_telegram_chat_id: str | None = None  # a staff Telegram group told of new handoff tickets
-    retention_days: int = 365  # conversations older than this are deleted by `tthc console purge`
+    retention_days: int = Field(default=365, ge=1)  # older conversations are deleted by `tthc console purge`
+
+    @model_validator(mode="after")
+    def _combinations_make_sense(self) -> Settings:
+        """Settings that only fail together stop the start with their reason."""
+        for origin in self.widget_allowed_origins:
+            if origin != "*" and not (origin.startswith(("https://", "http://")) and "/" not in origin.split("://", 1)[1]):
+                raise ValueError(f"WIDGET_ALLOWED_ORIGINS: {origin!r} is not a site's origin "
+                                 "(scheme and host, e.g. https://phuong.gov.vn, no path), nor '*'")
+        if not self.public_url.startswith(("https://", "http://")):
+            raise ValueError(f"PUBLIC_URL must start with https:// or http://, not {self.public_url!r}")
+        if self.console_https_only and not self.public_url.startswith("https://"):
+            raise ValueError("CONSOLE_HTTPS_ONLY is set but PUBLIC_URL is not https://: the links sent to "
+                             "staff would open a console whose session cookie the browser never sends")
+        if self.web_port == self.action_port and self.web_host == self.action_host:
+            raise ValueError(f"WEB_PORT and ACTION_PORT are both {self.web_port} on {self.web_host}")
+        return self
 
 
     def action_token(self) -> str:
@@ -109,7 +124,10 @@ class Settings(BaseSettings):
         return local_key(REPO_ROOT / "build", "action-token", self.action_server_token)
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings (read once, on first use)."""
-    return Settings()
+def read_settings() -> Settings:
+    """The settings a service or the command-line tool starts with, read once from the
+    environment and ``.env``; settings that do not work stop the start with their reason."""
+    try:
+        return Settings()
+    except ValueError as error:  # pydantic's ValidationError names each setting and why
+        raise SystemExit(f"the settings in .env or the environment do not work:\n{error}") from error

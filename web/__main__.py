@@ -5,12 +5,12 @@ from __future__ import annotations
 import uvicorn
 
 from tthc_data.migrate import SchemaOutOfDate
-from tthc_settings import get_settings
+from tthc_settings import read_settings
 from web.app import create_app
 
 
 def main() -> None:
-    settings = get_settings()
+    settings = read_settings()  # built once, handed to the app and the console
     try:
         app = create_app(settings)
     except SchemaOutOfDate as error:  # the tables are made by `tthc db upgrade` before the start

@@ -23,8 +23,8 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
-from console.web import create_console, session_secret
-from tthc_settings import Settings, get_settings
+from console.app import create_console, session_secret
+from tthc_settings import Settings
 from tthc_text.json_body import parse_json
 from tthc_text.rate_limit import RateLimiter
 from web.conversation_ids import is_issued, issue
@@ -56,8 +56,7 @@ def unavailable(status: int) -> JSONResponse:
     return JSONResponse([{"text": UNAVAILABLE}], status_code=status, headers={"Retry-After": "10"})
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Trợ lý thủ tục hành chính", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(
         CORSMiddleware,

@@ -35,7 +35,7 @@ from tests.small_index import (
 from tthc_data.engine import engine_for, session_scope
 from tthc_data.migrate import upgrade
 from tthc_data.tables import Feedback, HandoffTicket
-from tthc_settings import Settings, get_settings
+from tthc_settings import Settings
 from tthc_text import search_text
 
 SENDER = "citizen-1"
@@ -96,6 +96,24 @@ def make_tracker(
     )
 
 
+class Bot:
+    """What the action server is started with in a test: the knowledge holder a fixture
+    installed, and the database a fixture brought up (else the holder's settings')."""
+
+    knowledge: Knowledge | None = None
+    database_url: str | None = None
+
+    def action(self) -> ActionRespond:
+        assert self.knowledge is not None, "use the kb or use_knowledge fixture"
+        settings = self.knowledge.settings
+        if self.database_url:
+            settings = settings.model_copy(update={"database_url": self.database_url})
+        return ActionRespond(self.knowledge, settings)
+
+
+BOT = Bot()
+
+
 def run(action: Action, tracker: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, {}))
@@ -110,14 +128,14 @@ def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
 def respond(tracker: Tracker) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Run action_respond: its messages and the slots after it (the tracker's, updated by
     the action's events, as Rasa applies them; the turn record among them)."""
-    messages, events = run(ActionRespond(), tracker)
+    messages, events = run(BOT.action(), tracker)
     return messages, {**tracker.slots, **slot_events(events)}
 
 
 def test_only_the_slots_that_change_are_set(kb: Knowledge) -> None:
     """Rasa validates every event an action returns: an unchanged slot is not sent again."""
     first = make_tracker("làm giấy khai sinh cho con", "ask_procedure")
-    _, events = run(ActionRespond(), first)
+    _, events = run(BOT.action(), first)
     after = {**first.slots, **slot_events(events)}
     sent = {e["name"] for e in events}
     assert {"procedure_code", "procedure_title", "aspect", "turn"} <= sent
@@ -125,7 +143,7 @@ def test_only_the_slots_that_change_are_set(kb: Knowledge) -> None:
     # the same question again, from the state it left: the procedure is not set again, and
     # whatever is sent differs from what the tracker holds
     again = make_tracker("làm giấy khai sinh cho con", "ask_procedure", slots=after)
-    _, events = run(ActionRespond(), again)
+    _, events = run(BOT.action(), again)
     assert "turn" in {e["name"] for e in events}
     assert not {"procedure_code", "procedure_title", "aspect"} & {e["name"] for e in events}
     assert all(e["value"] != again.slots.get(e["name"]) for e in events if e["name"] != "turn")
@@ -142,14 +160,14 @@ def payload(button: dict[str, str]) -> tuple[str, dict[str, str]]:
 @pytest.fixture()
 def use_knowledge() -> Iterator[Any]:
     """Install a Knowledge holder for the test, restoring the previous one after."""
-    previous = knowledge_module._knowledge
+    previous = BOT.knowledge
 
     def install(holder: Any) -> Any:
-        knowledge_module._knowledge = holder
+        BOT.knowledge = holder
         return holder
 
     yield install
-    knowledge_module._knowledge = previous
+    BOT.knowledge = previous
 
 
 def settings_for(index: SmallIndex, **changes: Any) -> Settings:
@@ -171,18 +189,17 @@ def kb(loaded_knowledge: Knowledge, use_knowledge: Any) -> Knowledge:
 
 
 @pytest.fixture()
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def database(tmp_path: Path) -> Iterator[str]:
     url = f"sqlite:///{tmp_path / 'staff.db'}"
     upgrade(url)
-    monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
-    assert get_settings().database_url == url
+    BOT.database_url = url
     yield url
-    get_settings.cache_clear()
+    BOT.database_url = None
 
 
 def rows(model: type) -> list[Any]:
-    with session_scope(engine_for(get_settings().database_url)) as session:
+    assert BOT.database_url
+    with session_scope(engine_for(BOT.database_url)) as session:
         return list(session.scalars(select(model).order_by(model.id)))  # type: ignore[attr-defined]
 
 
@@ -320,7 +337,7 @@ def test_place_question_names_the_resolved_ward(kb: Knowledge) -> None:
 
 def test_retrieval_failure_says_the_service_is_unavailable(tmp_path: Path, use_knowledge: Any) -> None:
     use_knowledge(Knowledge(Settings(_env_file=None, index_dir=tmp_path / "no-index", procedures_dir=tmp_path)))  # type: ignore[call-arg]
-    messages, events = run(ActionRespond(), make_tracker("làm giấy khai sinh", "ask_procedure"))
+    messages, events = run(BOT.action(), make_tracker("làm giấy khai sinh", "ask_procedure"))
     assert [m["response"] for m in messages] == ["utter_service_unavailable"]
     assert slot_events(events) == {"turn": {"outcome": "error", "codes": [], "aspect": None}}
 
@@ -467,10 +484,9 @@ def test_yes_or_no_with_nothing_pending_is_acknowledged(kb: Knowledge, database:
     assert rows(Feedback) == [] and rows(HandoffTicket) == []
 
 
-def test_database_failure(kb: Knowledge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_database_failure(kb: Knowledge, tmp_path: Path) -> None:
     # A database without the tables: the handoff apologises, feedback still thanks.
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
-    get_settings.cache_clear()
+    BOT.database_url = f"sqlite:///{tmp_path / 'empty.db'}"
     try:
         messages, slots = respond(make_tracker("gặp cán bộ", "request_human"))
         assert [m["response"] for m in messages] == ["utter_service_unavailable"]
@@ -478,7 +494,7 @@ def test_database_failure(kb: Knowledge, tmp_path: Path, monkeypatch: pytest.Mon
         messages, _ = respond(make_tracker("hữu ích", "feedback_positive", slots={"procedure_code": KET_HON}))
         assert [m["response"] for m in messages] == ["utter_feedback_positive"]
     finally:
-        get_settings.cache_clear()
+        BOT.database_url = None
 
 
 # ------------------------------------------------------------------ the catalog tier

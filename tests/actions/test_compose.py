@@ -32,8 +32,7 @@ from actions.compose import (
     times_text,
     title_phrase,
 )
-from actions.cues import ASPECTS
-from actions.policy import ASPECT_INTENT, INTENT_ASPECT
+from guides.aspects import ASPECTS, DomainMismatch, domain_intents
 from guides.loader import load_guides
 from guides.schema import Guide
 
@@ -66,9 +65,29 @@ def _placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-def test_intents_and_aspects_correspond() -> None:
-    assert set(INTENT_ASPECT.values()) == set(ASPECTS)
-    assert all(INTENT_ASPECT[intent] == aspect for aspect, intent in ASPECT_INTENT.items())
+def test_each_aspect_button_asks_its_aspect_with_an_intent_of_the_domain(guide: Guide) -> None:
+    """A tapped button sends /<intent>{"procedure_code": ...}: Rasa must know the intent, and
+    the policy must read back from it the aspect the button was labelled with."""
+    from actions.policy import Context, Message, State, decide  # noqa: PLC0415
+
+    aspect_of_label = {label: aspect for aspect, label in phrases()["aspect_button"].items()}
+    buttons = aspect_buttons(guide, "general", limit=len(ASPECTS))
+    assert {aspect_of_label[b["title"]] for b in buttons} == set(ASPECTS) - {"general"}
+    context = Context(search=lambda text: [], known_codes=frozenset({guide.code}), titles={guide.code: guide.title})
+    for button in buttons:
+        payload = button["payload"]
+        intent = payload[1:payload.index("{")]
+        assert intent in domain_intents(), payload
+        decision = decide(Message(text=payload, intent=intent, confidence=1.0, chosen=guide.code), State(), context)
+        assert (decision.record["aspect"], decision.record["codes"]) == (aspect_of_label[button["title"]],
+                                                                         [guide.code]), payload
+
+
+def test_an_intent_missing_from_the_domain_stops_the_start(tmp_path: Path) -> None:
+    domain = tmp_path / "domain.yml"
+    domain.write_text("intents:\n  - ask_procedure\n  - greet\n", encoding="utf-8")
+    with pytest.raises(DomainMismatch, match="ask_fee"):
+        domain_intents(domain)
 
 
 @pytest.mark.parametrize("aspect", ASPECTS)

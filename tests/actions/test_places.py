@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from actions.places import Place, find_office, office_for, office_line, resolve_place
+from actions.places import (
+    OFFICES_FILE,
+    Office,
+    OfficeFileError,
+    Place,
+    find_office,
+    load_offices,
+    office_for,
+    office_line,
+    resolve_place,
+)
 from guides.schema import Guide, Level
 
 HOA_CUONG = "20257"
 DA_NANG = "48"
 
-DIRECTORY = (
+DIRECTORY = tuple(Office.model_validate(entry) for entry in (
     {
         "level": "commune",
         "ward_code": "20257",
@@ -31,7 +43,7 @@ DIRECTORY = (
         "province_code": "79",
         "name": "Trung tâm Phục vụ hành chính công TP.HCM",
     },
-)
+))
 
 
 def test_pre_2025_ward_and_district_resolve_to_the_new_ward() -> None:
@@ -130,3 +142,31 @@ def test_office_for_uses_the_guide_level() -> None:
     # The project's directory (offices/offices.yml) may or may not list this ward.
     assert office is None or isinstance(office, str)
     assert office_for("asdkjh qwe", guide) is None
+
+
+def test_the_projects_office_directory_follows_its_schema() -> None:
+    assert isinstance(load_offices(OFFICES_FILE), tuple)
+
+
+@pytest.mark.parametrize(("entry", "reason"), [
+    ("- {level: commune, province_code: '48', name: Một cửa phường A}", "ward_code"),
+    ("- {level: district, province_code: '48', name: Một cửa quận}", "level"),
+    ("- {level: province, province_code: '048', name: Trung tâm}", "province_code"),
+    ("- {level: province, province_code: '48', name: Trung tâm, fax: '0236'}", "fax"),
+    ("level: province", "a list"),
+], ids=["commune without ward", "unknown level", "bad code", "unknown field", "not a list"])
+def test_a_broken_office_directory_is_refused_with_the_entry_and_field(tmp_path: Path, entry: str, reason: str) -> None:
+    path = tmp_path / "offices.yml"
+    path.write_text(entry + "\n", encoding="utf-8")
+    with pytest.raises(OfficeFileError, match=reason):
+        load_offices(path)
+
+
+def test_codes_written_as_numbers_are_read_as_codes(tmp_path: Path) -> None:
+    path = tmp_path / "offices.yml"
+    path.write_text("- {level: commune, ward_code: 20257, province_code: 48, name: Một cửa phường Hòa Cường}\n",
+                    encoding="utf-8")
+    (office,) = load_offices(path)
+    assert (office.ward_code, office.province_code) == ("20257", "48")
+    place = Place("Thành phố Đà Nẵng", DA_NANG, "Phường Hòa Cường", HOA_CUONG)
+    assert find_office(place, Level.commune, (office,)) is office

@@ -20,7 +20,7 @@ from sanic import Sanic
 
 from connectors.messages import parse_rest_body
 from connectors.rest import PoliteRestInput
-from connectors.settings import get_settings
+from connectors.settings import RasaSettings
 from connectors.telegram import TelegramInput
 from connectors.web import WebInput
 from connectors.zalo import ZaloInput
@@ -55,9 +55,7 @@ def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
         "TELEGRAM_API_BASE": "http://127.0.0.1:9/bot", "DELIVERY_POLL_INTERVAL": "60",
     }.items():
         monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
     yield
-    get_settings.cache_clear()
 
 
 def now_ms() -> str:
@@ -77,7 +75,7 @@ def test_rest_and_web_answer_every_text_with_a_4xx_or_a_reply(channel: type, nam
     text = TEXTS[name]
 
     async def scenario() -> httpx.Response:
-        async with serve(channel(), recorder) as client:
+        async with serve(channel(RasaSettings()), recorder) as client:
             return await client.post(f"/webhooks/{channel.name()}/webhook", json={"sender": "s", "message": text})
 
     answer = asyncio.run(scenario())
@@ -104,7 +102,7 @@ def test_zalo_accepts_every_signed_text_and_never_fails(name: str) -> None:
                       ensure_ascii=False).encode()
 
     async def scenario() -> httpx.Response:
-        channel = ZaloInput()
+        channel = ZaloInput(RasaSettings())
         async with serve(channel, recorder) as client:
             answer = await client.post("/webhooks/zalo/webhook", content=body, headers=zalo_signed(body, stamp))
             assert channel.conversations is not None
@@ -135,7 +133,7 @@ def test_zalo_malformed_signed_bodies_get_4xx_or_200_never_5xx(body: bytes) -> N
     body = body.replace(b'"timestamp": "1"', b'"timestamp": "%s"' % stamp.encode())
 
     async def scenario() -> httpx.Response:
-        channel = ZaloInput()
+        channel = ZaloInput(RasaSettings())
         async with serve(channel, Recorder()) as client:
             answer = await client.post("/webhooks/zalo/webhook", content=body, headers=zalo_signed(body, stamp))
             if channel.conversations is not None:
@@ -181,7 +179,7 @@ telegram_updates = st.fixed_dictionaries({
                                                                   HealthCheck.function_scoped_fixture])
 def test_fuzz_zalo_webhook_never_answers_5xx(events: list[dict[str, Any]]) -> None:
     async def scenario() -> list[int]:
-        channel = ZaloInput()
+        channel = ZaloInput(RasaSettings())
         async with serve(channel, Recorder()) as client:
             codes = []
             for event in events:
@@ -201,7 +199,7 @@ def test_fuzz_zalo_webhook_never_answers_5xx(events: list[dict[str, Any]]) -> No
                                                                   HealthCheck.function_scoped_fixture])
 def test_fuzz_telegram_webhook_never_answers_5xx(updates: list[dict[str, Any]]) -> None:
     async def scenario() -> list[int]:
-        channel = TelegramInput()
+        channel = TelegramInput(RasaSettings())
         async with serve(channel, Recorder()) as client:
             codes = []
             for update in updates:
@@ -238,7 +236,7 @@ def test_a_lone_surrogate_is_replaced_on_every_channel_and_the_message_kept(chan
     inputs = {"rest": PoliteRestInput, "web": WebInput, "zalo": ZaloInput, "telegram": TelegramInput}
 
     async def scenario() -> httpx.Response:
-        instance = inputs[channel]()
+        instance = inputs[channel](RasaSettings())
         async with serve(instance, recorder) as client:
             answer = await client.post(f"/webhooks/{instance.name()}/webhook", content=body, headers=headers)
             conversations = getattr(instance, "conversations", None)
@@ -260,7 +258,7 @@ INPUTS = {"rest": PoliteRestInput, "web": WebInput, "zalo": ZaloInput, "telegram
 def post_raw(channel: str, body: bytes, headers: dict[str, str], recorder: Recorder) -> httpx.Response:
     """POST these bytes to one channel's webhook in a test app; the messages reach ``recorder``."""
     async def scenario() -> httpx.Response:
-        instance = INPUTS[channel]()
+        instance = INPUTS[channel](RasaSettings())
         async with serve(instance, recorder) as client:
             return await client.post(f"/webhooks/{instance.name()}/webhook", content=body, headers=headers)
 
@@ -290,7 +288,7 @@ def test_an_unsigned_zalo_body_nested_deep_is_refused_without_a_5xx() -> None:
     body = b"[" * 10_000 + b"]" * 10_000
 
     async def scenario() -> httpx.Response:
-        async with serve(ZaloInput(), Recorder()) as client:
+        async with serve(ZaloInput(RasaSettings()), Recorder()) as client:
             return await client.post("/webhooks/zalo/webhook", content=body,
                                      headers={"X-ZEvent-Signature": "mac=00", "content-type": "application/json"})
 
@@ -331,7 +329,7 @@ def test_a_rest_or_web_client_cannot_choose_a_zalo_or_telegram_conversation(chan
     recorder = Recorder()
 
     async def scenario() -> httpx.Response:
-        async with serve(channel(), recorder) as client:
+        async with serve(channel(RasaSettings()), recorder) as client:
             return await client.post(f"/webhooks/{channel.name()}/webhook",
                                      json={"sender": sender, "message": "xin chào", "message_id": "telegram-900001"})
 
@@ -345,7 +343,7 @@ def test_a_rest_client_cannot_write_into_a_widget_conversation(sender: str) -> N
     recorder = Recorder()
 
     async def scenario() -> tuple[int, int]:
-        async with serve(PoliteRestInput(), recorder, also=(WebInput(),)) as client:
+        async with serve(PoliteRestInput(RasaSettings()), recorder, also=(WebInput(RasaSettings()),)) as client:
             rest = await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "xin chào"})
             web = await client.post("/webhooks/web/webhook", json={"sender": sender, "message": "xin chào"})
             return rest.status_code, web.status_code

@@ -14,7 +14,7 @@ from sanic import Sanic
 
 from connectors.ratelimit import RateLimiter, RedisRateLimiter, make_limiter
 from connectors.rest import PoliteRestInput
-from connectors.settings import get_settings
+from connectors.settings import RasaSettings
 from connectors.web import WebInput
 from connectors.zalo import ZaloInput, signature
 from servers.database import migrated_sqlite
@@ -68,9 +68,7 @@ def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     monkeypatch.setenv("DATABASE_URL", migrated_sqlite(tmp_path / "rl.db"))
     monkeypatch.setenv("RATE_LIMIT_MESSAGES", "3")
     monkeypatch.setenv("RATE_LIMIT_WINDOW", "60")
-    get_settings.cache_clear()
     yield
-    get_settings.cache_clear()
 
 
 def test_the_rest_channel_answers_429_with_a_polite_text(settings_env: None) -> None:
@@ -78,7 +76,7 @@ def test_the_rest_channel_answers_429_with_a_polite_text(settings_env: None) -> 
 
     async def scenario() -> list[httpx.Response]:
         agent = agent_with(utter_too_many_messages="Anh/chị gửi nhanh quá, vui lòng chờ chút.")
-        async with serve(PoliteRestInput(), recorder, agent) as client:
+        async with serve(PoliteRestInput(RasaSettings()), recorder, agent) as client:
             return [await client.post("/webhooks/rest/webhook", json={"sender": "fast", "message": f"câu {i}"})
                     for i in range(4)] + [
                 await client.post("/webhooks/rest/webhook", json={"sender": "calm", "message": "xin chào"})]
@@ -96,16 +94,14 @@ def test_one_address_making_up_sender_ids_is_limited_on_the_rest_channel(
     monkeypatch.setenv("RATE_LIMIT_ADDRESS_MESSAGES", "3")
 
     async def scenario() -> list[int]:
-        async with serve(PoliteRestInput(), Recorder(), agent_with(utter_greet="Chào")) as client:  # from 127.0.0.1
+        async with serve(PoliteRestInput(RasaSettings()), Recorder(), agent_with(utter_greet="Chào")) as client:  # from 127.0.0.1
             return [(await client.post("/webhooks/rest/webhook", json={"sender": f"id-{i}", "message": "hi"}))
                     .status_code for i in range(5)]
 
     # a tool on this machine (the dialogue evaluation, a benchmark) is not counted per address
-    get_settings.cache_clear()
     assert asyncio.run(scenario()) == [200] * 5
     # ... any other address is, however many ids it makes up
     monkeypatch.setenv("RATE_LIMIT_EXEMPT_ADDRESSES", "[]")
-    get_settings.cache_clear()
     assert asyncio.run(scenario()) == [200, 200, 200, 429, 429]
 
 
@@ -113,7 +109,7 @@ def test_one_sender_is_counted_once_on_the_rest_and_web_channels(settings_env: N
     recorder = Recorder()
 
     async def scenario() -> list[int]:
-        async with serve(PoliteRestInput(), recorder, agent_with(utter_greet="Chào"), also=(WebInput(),)) as client:
+        async with serve(PoliteRestInput(RasaSettings()), recorder, agent_with(utter_greet="Chào"), also=(WebInput(RasaSettings()),)) as client:
             codes = []
             for channel in ("rest", "web", "rest", "web", "web"):
                 answer = await client.post(f"/webhooks/{channel}/webhook", json={"sender": "shared", "message": "hi"})
@@ -129,10 +125,9 @@ def test_on_zalo_a_flood_is_deferred_not_dropped(settings_env: None, monkeypatch
         for name, value in {"ZALO_APP_ID": zalo.app_id, "ZALO_OA_SECRET_KEY": "k", "ZALO_ACCESS_TOKEN": zalo.access_token,
                             "ZALO_API_BASE": zalo.url, "DELIVERY_POLL_INTERVAL": "0.1"}.items():
             monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
 
         async def scenario() -> None:
-            async with serve(ZaloInput(), recorder) as client:
+            async with serve(ZaloInput(RasaSettings()), recorder) as client:
                 for i in range(5):
                     body = zalo_event("user_send_text", "flood", text=f"tin {i}", msg_id=f"f{i}")
                     raw = __import__("json").dumps(body).encode()
@@ -147,7 +142,7 @@ def test_on_zalo_a_flood_is_deferred_not_dropped(settings_env: None, monkeypatch
         texts = zalo.texts_to("flood")
     assert recorder.texts == ["tin 0", "tin 1", "tin 2"]
     assert texts.count("Dạ.") == 3 and len(texts) == 4  # one request to slow down, not two
-    waiting = shared_store(get_settings().database_url).unprocessed("zalo")
+    waiting = shared_store(RasaSettings().database_url).unprocessed("zalo")
     assert sorted(e.key for e in waiting) == ["f3", "f4"]  # kept, processed when the window allows
 
 

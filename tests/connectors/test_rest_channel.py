@@ -24,7 +24,7 @@ from sanic import Sanic
 
 from connectors.messages import FALLBACK_UNAVAILABLE
 from connectors.rest import PoliteRestInput
-from connectors.settings import get_settings
+from connectors.settings import RasaSettings
 
 pytestmark = pytest.mark.rasa
 
@@ -36,7 +36,7 @@ Handler = Callable[[UserMessage], Awaitable[Any]]
 
 def make_app(on_new_message: Handler, agent: Any = None) -> Sanic:
     app = Sanic(f"test_rest_{uuid.uuid4().hex}")
-    channel = PoliteRestInput()
+    channel = PoliteRestInput(RasaSettings())
     app.blueprint(channel.blueprint(on_new_message), url_prefix="/webhooks/rest")
     if agent is not None:
         app.ctx.agent = agent
@@ -67,9 +67,7 @@ def fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Any:
     # Test mode, as sanic-testing sets it: lets several apps start in one process.
     monkeypatch.setattr(Sanic, "test_mode", True)
     monkeypatch.setenv("REPLY_TIMEOUT", "20")
-    get_settings.cache_clear()
     yield
-    get_settings.cache_clear()
 
 
 class Recorder:
@@ -231,8 +229,7 @@ def test_replies_sent_before_a_failure_are_kept() -> None:
 
 def test_a_slow_bot_is_answered_politely_and_still_finishes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REPLY_TIMEOUT", "0.5")
-    get_settings.cache_clear()
-    assert get_settings().reply_timeout == 0.5
+    assert RasaSettings().reply_timeout == 0.5
     finished = asyncio.Event()
     handled: list[UserMessage] = []
 
@@ -267,7 +264,6 @@ def test_a_slow_bot_is_answered_politely_and_still_finishes(monkeypatch: pytest.
 
 def test_a_bot_within_the_timeout_is_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REPLY_TIMEOUT", "2")
-    get_settings.cache_clear()
 
     async def a_bit_slow(message: UserMessage) -> None:
         await asyncio.sleep(0.3)

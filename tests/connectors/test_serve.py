@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from connectors import serve
-from connectors.settings import RasaSettings, get_settings
+from connectors.settings import RasaSettings
 from servers.database import migrated_sqlite
 
 pytestmark = pytest.mark.rasa
@@ -102,11 +103,7 @@ def test_main_execs_rasa_with_the_newest_model(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.chdir(tmp_path)  # the channel list is written to ./build/rasa-5123/credentials.yml
     calls: list[tuple[str, list[str]]] = []
     monkeypatch.setattr(serve.os, "execv", lambda path, argv: calls.append((path, argv)))
-    get_settings.cache_clear()
-    try:
-        serve.main()
-    finally:
-        get_settings.cache_clear()
+    serve.main()
     ((path, argv),) = calls
     assert Path(path).name == "rasa" and Path(path).parent == Path(serve.sys.executable).parent
     assert argv[0] == path
@@ -126,8 +123,9 @@ def test_rest_and_web_are_always_on_and_platforms_follow_their_settings(tmp_path
     both = settings(zalo_app_id="1", zalo_oa_secret_key="zalo-oa-secret", telegram_token="1:telegram-token",
                     telegram_webhook_secret="telegram-webhook-secret")
     assert serve.enabled_channels(both)[2:] == ["connectors.zalo.ZaloInput", "connectors.telegram.TelegramInput"]
-    # an app id alone is not enough to verify Zalo's signatures
-    assert "connectors.zalo.ZaloInput" not in serve.enabled_channels(settings(zalo_app_id="1"))
+    # an app id alone is not enough to verify Zalo's signatures: the settings say so
+    with pytest.raises(ValidationError, match="ZALO_OA_SECRET_KEY"):
+        settings(zalo_app_id="1")
     path = serve.write_credentials(both, tmp_path / "build" / "credentials.yml")
     text = path.read_text(encoding="utf-8")
     assert "connectors.telegram.TelegramInput:" in text
@@ -135,8 +133,10 @@ def test_rest_and_web_are_always_on_and_platforms_follow_their_settings(tmp_path
 
 
 def test_telegram_webhook_mode_needs_a_secret() -> None:
-    with pytest.raises(SystemExit, match="TELEGRAM_WEBHOOK_SECRET"):
-        serve.enabled_channels(settings(telegram_token="1:x"))
+    with pytest.raises(ValidationError, match="TELEGRAM_WEBHOOK_SECRET"):
+        settings(telegram_token="1:x")
+    with pytest.raises(ValidationError, match="'webhook' or 'polling'"):
+        settings(telegram_token="1:x", telegram_mode="push")
     polling = serve.enabled_channels(settings(telegram_token="1:x", telegram_mode="polling"))
     assert polling[-1] == "connectors.telegram.TelegramInput"
 
@@ -147,17 +147,29 @@ def test_a_malformed_redis_url_stops_the_start_with_its_reason(monkeypatch: pyte
     monkeypatch.setenv("REDIS_URL", "cache.internal:6379")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(serve.os, "execv", lambda path, argv: pytest.fail("Rasa must not start"))
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(SystemExit, match="REDIS_URL"):
-            serve.main()
-    finally:
-        get_settings.cache_clear()
+    with pytest.raises(SystemExit, match="REDIS_URL"):
+        serve.main()
 
 
 def test_telegram_polling_is_refused_on_replicas() -> None:
-    with pytest.raises(SystemExit, match="several replicas"):
-        serve.enabled_channels(settings(telegram_token="1:x", telegram_mode="polling", redis_url="redis://r:6379/0"))
+    with pytest.raises(ValidationError, match="several replicas"):
+        settings(telegram_token="1:x", telegram_mode="polling", redis_url="redis://r:6379/0")
+    # without a Telegram token the mode does not matter
+    assert settings(telegram_mode="polling", redis_url="redis://r:6379/0").telegram_enabled is False
+
+
+def test_settings_that_do_not_work_together_stop_the_start_with_the_reason(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TELEGRAM_TOKEN", "1:x")
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET", raising=False)
+    monkeypatch.setattr(serve.os, "execv", lambda path, argv: pytest.fail("Rasa must not start"))
+    with pytest.raises(SystemExit, match="do not work together(.|\\n)*TELEGRAM_WEBHOOK_SECRET"):
+        serve.main()
+    monkeypatch.setenv("REPLY_TIMEOUT", "0")
+    monkeypatch.setenv("TELEGRAM_MODE", "polling")
+    with pytest.raises(SystemExit, match="REPLY_TIMEOUT must be more than 0"):
+        serve.main()
 
 
 def test_the_settings_are_read_from_a_dot_env_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

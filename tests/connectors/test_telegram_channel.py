@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sanic import Sanic
 
-from connectors.settings import get_settings
+from connectors.settings import RasaSettings
 from connectors.telegram import TelegramInput
 from servers.database import migrated_sqlite
 from tests.connectors.channel_app import Recorder, agent_with, serve
@@ -39,9 +39,7 @@ def telegram(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTe
             "REPLY_TIMEOUT": "5",
         }.items():
             monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
         yield fake
-        get_settings.cache_clear()
 
 
 async def post_update(client: httpx.AsyncClient, update: Any, secret: str | None = SECRET) -> httpx.Response:
@@ -60,7 +58,7 @@ def test_a_text_message_is_answered_through_the_bot_api(telegram: FakeTelegram) 
     recorder = Recorder([{"text": "Dạ, lệ phí <miễn phí> & không mất tiền."}])
 
     async def scenario() -> httpx.Response:
-        async with serve(TelegramInput(), recorder) as client:
+        async with serve(TelegramInput(RasaSettings()), recorder) as client:
             answer = await post_update(client, telegram_text_update(1, 555, "le phi lam khai sinh"))
             assert await until(telegram, lambda: telegram.sent)
             return answer
@@ -80,7 +78,7 @@ def test_a_missing_or_wrong_secret_token_gets_401(telegram: FakeTelegram, secret
     recorder = Recorder()
 
     async def scenario() -> httpx.Response:
-        async with serve(TelegramInput(), recorder) as client:
+        async with serve(TelegramInput(RasaSettings()), recorder) as client:
             return await post_update(client, telegram_text_update(2, 555, "xin chào"), secret=secret)
 
     assert asyncio.run(scenario()).status_code == 401
@@ -91,7 +89,7 @@ def test_a_missing_or_wrong_secret_token_gets_401(telegram: FakeTelegram, secret
                                   b'{"update_id": 7, "message": "text"}', b"\xff"])
 def test_a_body_that_is_not_an_update_gets_400(telegram: FakeTelegram, body: bytes) -> None:
     async def scenario() -> httpx.Response:
-        async with serve(TelegramInput(), Recorder()) as client:
+        async with serve(TelegramInput(RasaSettings()), Recorder()) as client:
             return await post_update(client, body)
 
     assert asyncio.run(scenario()).status_code == 400
@@ -102,7 +100,7 @@ def test_a_redelivered_update_is_handled_once(telegram: FakeTelegram) -> None:
     update = telegram_text_update(10, 556, "nộp ở đâu")
 
     async def scenario() -> list[Any]:
-        async with serve(TelegramInput(), recorder) as client:
+        async with serve(TelegramInput(RasaSettings()), recorder) as client:
             answers = [(await post_update(client, update)).json()["status"] for _ in range(3)]
             assert await until(telegram, lambda: telegram.sent)
             await asyncio.sleep(0.3)
@@ -120,7 +118,7 @@ def test_buttons_are_an_inline_keyboard_and_a_tap_runs_the_payload(telegram: Fak
                                       {"title": "Nơi nộp", "payload": '/ask_place{"procedure_code":"1.001193"}'}]}])
 
     async def scenario() -> None:
-        async with serve(TelegramInput(), recorder) as client:
+        async with serve(TelegramInput(RasaSettings()), recorder) as client:
             await post_update(client, telegram_text_update(20, 557, "khai sinh"))
             assert await until(telegram, lambda: telegram.sent)
             keyboard = telegram.sent[0].reply_markup["inline_keyboard"]
@@ -143,7 +141,7 @@ def test_start_greets_and_a_photo_gets_a_polite_text(telegram: FakeTelegram) -> 
 
     async def scenario() -> None:
         agent = agent_with(utter_unsupported_message="Dạ, tôi chỉ đọc được chữ.")
-        async with serve(TelegramInput(), recorder, agent) as client:
+        async with serve(TelegramInput(RasaSettings()), recorder, agent) as client:
             await post_update(client, telegram_text_update(30, 558, "/start"))
             await post_update(client, photo)
             assert await until(telegram, lambda: len(telegram.sent) == 2)
@@ -161,28 +159,27 @@ def test_rate_limits_and_server_errors_are_retried_a_blocked_chat_is_kept(telegr
     telegram.blocked.add("560")
 
     async def scenario() -> None:
-        async with serve(TelegramInput(), recorder) as client:
+        async with serve(TelegramInput(RasaSettings()), recorder) as client:
             await post_update(client, telegram_text_update(40, 559, "bao lâu"))
             await post_update(client, telegram_text_update(41, 560, "bao lâu"))
-            store = shared_store(get_settings().database_url)
+            store = shared_store(RasaSettings().database_url)
             assert await until(telegram, lambda: {m.status for m in store.all_messages("telegram")}
                                == {"sent", "undeliverable"}, timeout=30)
 
     asyncio.run(scenario())
     assert telegram.texts_to("559") == ["Dạ, 5 ngày làm việc."]
-    rows = {m.recipient: m for m in shared_store(get_settings().database_url).all_messages("telegram")}
+    rows = {m.recipient: m for m in shared_store(RasaSettings().database_url).all_messages("telegram")}
     assert rows["559"].status == "sent" and rows["559"].attempts >= 2
     assert rows["560"].status == "undeliverable" and "blocked" in (rows["560"].last_error or "")
 
 
 def test_polling_mode_fetches_updates_and_answers_them(telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_MODE", "polling")
-    get_settings.cache_clear()
     recorder = Recorder([{"text": "Dạ, có thể nộp trực tuyến."}])
     telegram.queue_update(telegram_text_update(50, 561, "nộp online được không"))
 
     async def scenario() -> None:
-        async with serve(TelegramInput(), recorder):
+        async with serve(TelegramInput(RasaSettings()), recorder):
             assert await until(telegram, lambda: telegram.sent, timeout=30)
 
     asyncio.run(scenario())

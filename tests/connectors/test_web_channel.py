@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sanic import Sanic
 
-from connectors.settings import get_settings
+from connectors.settings import RasaSettings
 from connectors.web import WebInput
 from servers.database import migrated_sqlite
 from tests.connectors.channel_app import Recorder, serve
@@ -26,16 +26,14 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = migrated_sqlite(tmp_path / "web.db")
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("REPLY_TIMEOUT", "5")
-    get_settings.cache_clear()
     yield url
-    get_settings.cache_clear()
 
 
 def test_messages_are_answered_in_the_response_under_the_web_channel(database: str) -> None:
     recorder = Recorder([{"text": "Dạ, anh/chị cần tờ khai.", "buttons": [{"title": "Lệ phí", "payload": "/ask_fee"}]}])
 
     async def scenario() -> httpx.Response:
-        async with serve(WebInput(), recorder) as client:
+        async with serve(WebInput(RasaSettings()), recorder) as client:
             return await client.post("/webhooks/web/webhook", json={"sender": "w1", "message": "cần gì"})
 
     answer = asyncio.run(scenario())
@@ -52,7 +50,7 @@ def test_queued_messages_are_fetched_once_per_widget_position(database: str) -> 
     store.enqueue("web", "someone-else", [{"text": "không phải của w2"}])
 
     async def scenario() -> list[Any]:
-        async with serve(WebInput(), Recorder()) as client:
+        async with serve(WebInput(RasaSettings()), Recorder()) as client:
             everything = (await client.get("/webhooks/web/updates", params={"sender": "w2"})).json()
             after_first = (await client.get("/webhooks/web/updates", params={"sender": "w2", "after": first})).json()
             nothing_new = (await client.get("/webhooks/web/updates",
@@ -72,7 +70,7 @@ def test_queued_messages_are_fetched_once_per_widget_position(database: str) -> 
                                     {"sender": "w", "after": str(2**63)}, {"sender": "w", "after": "9" * 5000}])
 def test_bad_update_requests_get_400(database: str, params: dict[str, str]) -> None:
     async def scenario() -> int:
-        async with serve(WebInput(), Recorder()) as client:
+        async with serve(WebInput(RasaSettings()), Recorder()) as client:
             return (await client.get("/webhooks/web/updates", params=params)).status_code
 
     assert asyncio.run(scenario()) == 400

@@ -15,7 +15,7 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
-from connectors.settings import get_settings
+from connectors.settings import RasaSettings
 from connectors.zalo import ZaloInput, signature
 from servers.database import migrated_sqlite
 from tests.connectors.channel_app import Recorder, agent_with, serve
@@ -43,9 +43,7 @@ def zalo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeZalo]:
             "REPLY_TIMEOUT": "5",
         }.items():
             monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
         yield fake
-        get_settings.cache_clear()
 
 
 def signed(body: dict[str, Any], secret: str = OA_SECRET) -> tuple[bytes, dict[str, str]]:
@@ -67,7 +65,7 @@ def test_a_signed_text_is_answered_at_once_and_the_reply_is_sent(zalo: FakeZalo)
     recorder = Recorder([{"text": "Dạ, làm giấy khai sinh cần tờ khai và giấy chứng sinh."}])
 
     async def scenario() -> httpx.Response:
-        async with serve(ZaloInput(), recorder) as client:
+        async with serve(ZaloInput(RasaSettings()), recorder) as client:
             answer = await post_event(client, zalo_event(
                 "user_send_text", "user-1", text=unicodedata.normalize("NFD", "làm giấy khai sinh"), msg_id="m1"))
             assert await until(zalo, lambda: zalo.sent)
@@ -87,7 +85,7 @@ def test_an_unsigned_or_wrongly_signed_event_gets_401_and_reaches_nobody(zalo: F
     body = zalo_event("user_send_text", "user-1", text="xin chào")
 
     async def scenario() -> httpx.Response:
-        async with serve(ZaloInput(), recorder) as client:
+        async with serve(ZaloInput(RasaSettings()), recorder) as client:
             raw, headers = signed(body, secret="not-the-secret" if case == "wrong secret" else OA_SECRET)
             if case == "missing":
                 headers.pop("X-ZEvent-Signature")
@@ -114,12 +112,11 @@ def test_a_signed_event_outside_the_freshness_window_is_refused_as_a_replay(
              "within the window": now_ms - 10 * 60_000, "old, with no window": now_ms - 86_400_000}[case]
     if case == "old, with no window":
         monkeypatch.setenv("ZALO_EVENT_MAX_AGE", "0")
-        get_settings.cache_clear()
     recorder = Recorder([{"text": "Dạ."}])
     body = dict(zalo_event("user_send_text", "user-1", text="xin chào", msg_id=f"m-{case}"), timestamp=str(stamp))
 
     async def scenario() -> httpx.Response:
-        async with serve(ZaloInput(), recorder) as client:
+        async with serve(ZaloInput(RasaSettings()), recorder) as client:
             answer = await post_event(client, body)
             if answer.status_code == 200:
                 assert await until(zalo, lambda: zalo.sent)
@@ -136,7 +133,7 @@ def test_a_signed_event_outside_the_freshness_window_is_refused_as_a_replay(
 @pytest.mark.parametrize("raw", [b"", b"not json", b"[1, 2]", b"\xff\xfe"])
 def test_a_body_that_is_not_a_json_object_gets_400(zalo: FakeZalo, raw: bytes) -> None:
     async def scenario() -> httpx.Response:
-        async with serve(ZaloInput(), Recorder()) as client:
+        async with serve(ZaloInput(RasaSettings()), Recorder()) as client:
             return await client.post(URL, content=raw, headers={"X-ZEvent-Signature": "mac=00"})
 
     assert asyncio.run(scenario()).status_code == 400
@@ -147,7 +144,7 @@ def test_zalo_retries_of_one_message_are_handled_once(zalo: FakeZalo) -> None:
     body = zalo_event("user_send_text", "user-2", text="lệ phí bao nhiêu", msg_id="same-id")
 
     async def scenario() -> list[dict[str, Any]]:
-        async with serve(ZaloInput(), recorder) as client:
+        async with serve(ZaloInput(RasaSettings()), recorder) as client:
             answers = [(await post_event(client, body)).json() for _ in range(3)]
             assert await until(zalo, lambda: zalo.sent)
             await asyncio.sleep(0.3)
@@ -163,7 +160,7 @@ def test_a_sticker_gets_a_polite_text_without_reaching_the_bot(zalo: FakeZalo) -
     recorder = Recorder()
 
     async def scenario() -> None:
-        async with serve(ZaloInput(), recorder, agent_with(utter_unsupported_message=UNSUPPORTED)) as client:
+        async with serve(ZaloInput(RasaSettings()), recorder, agent_with(utter_unsupported_message=UNSUPPORTED)) as client:
             answer = await post_event(client, zalo_event("user_send_sticker", "user-3"))
             assert answer.status_code == 200
             assert await until(zalo, lambda: zalo.sent)
@@ -177,7 +174,7 @@ def test_receipts_and_unknown_events_are_acknowledged_and_ignored(zalo: FakeZalo
     recorder = Recorder()
 
     async def scenario() -> list[int]:
-        async with serve(ZaloInput(), recorder) as client:
+        async with serve(ZaloInput(RasaSettings()), recorder) as client:
             codes = []
             for event in ("user_seen_message", "user_received_message", "oa_send_text", "some_future_event"):
                 codes.append((await post_event(client, zalo_event(event, "user-4"))).status_code)
@@ -195,7 +192,7 @@ def test_long_answers_are_split_and_buttons_come_back_as_their_payload(zalo: Fak
     expected, _ = ZaloRenderer().render({"text": long_text, "buttons": buttons})
 
     async def scenario() -> list[Any]:
-        async with serve(ZaloInput(), recorder) as client:
+        async with serve(ZaloInput(RasaSettings()), recorder) as client:
             await post_event(client, zalo_event("user_send_text", "user-5", text="cần giấy tờ gì", msg_id="a"))
             assert await until(zalo, lambda: len(zalo.sent) == len(expected))
             first_answer = list(zalo.sent)
@@ -224,7 +221,7 @@ def test_an_expired_access_token_is_refreshed_and_the_new_tokens_kept(zalo: Fake
     zalo.expire_token()
 
     async def scenario() -> None:
-        async with serve(ZaloInput(), recorder) as client:
+        async with serve(ZaloInput(RasaSettings()), recorder) as client:
             await post_event(client, zalo_event("user_send_text", "user-6", text="xin chào", msg_id="t1"))
             assert await until(zalo, lambda: zalo.sent)
             zalo.expire_token()  # again: the rotated refresh token must be the one used
@@ -233,7 +230,7 @@ def test_an_expired_access_token_is_refreshed_and_the_new_tokens_kept(zalo: Fake
 
     asyncio.run(scenario())
     assert zalo.refreshes == 2
-    store = shared_store(get_settings().database_url)
+    store = shared_store(RasaSettings().database_url)
     assert store.token("zalo_refresh_token")[0] == zalo.refresh_token
     assert store.token("zalo_access_token")[0] == zalo.access_token
 
@@ -244,13 +241,13 @@ def test_server_errors_and_timeouts_are_retried_until_delivered(zalo: FakeZalo) 
     zalo.fail_next(1, status=200, delay=1.5)  # slower than SEND_TIMEOUT=1: a timeout
 
     async def scenario() -> None:
-        async with serve(ZaloInput(), recorder) as client:
+        async with serve(ZaloInput(RasaSettings()), recorder) as client:
             await post_event(client, zalo_event("user_send_text", "user-7", text="mất bao lâu", msg_id="r1"))
             assert await until(zalo, lambda: zalo.sent, timeout=30)
 
     asyncio.run(scenario())
     assert zalo.texts_to("user-7") == ["Dạ, thời hạn giải quyết là 3 ngày làm việc."]
-    (row,) = shared_store(get_settings().database_url).all_messages("zalo")
+    (row,) = shared_store(RasaSettings().database_url).all_messages("zalo")
     assert row.status == "sent" and row.attempts == 4
 
 
@@ -259,10 +256,10 @@ def test_while_zalo_is_down_replies_are_kept_and_delivered_in_order_after(zalo: 
     zalo.fail_next(1000, status=503)
 
     async def scenario() -> list[str]:
-        async with serve(ZaloInput(), recorder) as client:
+        async with serve(ZaloInput(RasaSettings()), recorder) as client:
             await post_event(client, zalo_event("user_send_text", "user-8", text="nộp ở đâu", msg_id="d1"))
             await asyncio.sleep(1.0)
-            statuses = [m.status for m in shared_store(get_settings().database_url).all_messages("zalo")]
+            statuses = [m.status for m in shared_store(RasaSettings().database_url).all_messages("zalo")]
             with zalo.lock:
                 zalo.failures.clear()  # Zalo is back
             assert await until(zalo, lambda: len(zalo.sent) == 2, timeout=30)
@@ -277,13 +274,13 @@ def test_a_message_zalo_refuses_for_good_is_kept_as_undeliverable(zalo: FakeZalo
     zalo.not_following.add("user-9")
 
     async def scenario() -> None:
-        async with serve(ZaloInput(), Recorder()) as client:
+        async with serve(ZaloInput(RasaSettings()), Recorder()) as client:
             await post_event(client, zalo_event("user_send_text", "user-9", text="xin chào", msg_id="u1"))
-            store = shared_store(get_settings().database_url)
+            store = shared_store(RasaSettings().database_url)
             assert await until(zalo, lambda: any(m.status == "undeliverable" for m in store.all_messages("zalo")))
 
     asyncio.run(scenario())
-    (row,) = shared_store(get_settings().database_url).all_messages("zalo")
+    (row,) = shared_store(RasaSettings().database_url).all_messages("zalo")
     assert row.status == "undeliverable" and "-213" in (row.last_error or "")
     assert row.message["text"] == "Dạ, em trả lời anh/chị."
 
@@ -294,23 +291,23 @@ def test_when_the_bot_fails_the_citizen_still_gets_a_polite_answer(zalo: FakeZal
 
     async def scenario() -> None:
         agent = agent_with(utter_service_unavailable="Hệ thống đang bảo trì, anh/chị thử lại sau.")
-        async with serve(ZaloInput(), broken, agent) as client:
+        async with serve(ZaloInput(RasaSettings()), broken, agent) as client:
             await post_event(client, zalo_event("user_send_text", "user-10", text="làm căn cước", msg_id="f1"))
             assert await until(zalo, lambda: zalo.sent)
 
     asyncio.run(scenario())
     assert zalo.texts_to("user-10") == ["Hệ thống đang bảo trì, anh/chị thử lại sau."]
     # not saved by the bot: the event stays unprocessed, to be processed again later
-    assert [e.key for e in shared_store(get_settings().database_url).unprocessed("zalo")] == ["f1"]
+    assert [e.key for e in shared_store(RasaSettings().database_url).unprocessed("zalo")] == ["f1"]
 
 
 def test_an_event_accepted_but_never_processed_is_processed_later(zalo: FakeZalo) -> None:
     recorder = Recorder([{"text": "Dạ, đã nhận."}])
-    channel = ZaloInput()
+    channel = ZaloInput(RasaSettings())
     body = zalo_event("user_send_text", "user-11", text="đăng ký tạm trú", msg_id="lost-1")
     # As if the server had stopped right after accepting the event.
     # (lease=0: its lease has run out, as it has 2 minutes after an acceptance)
-    shared_store(get_settings().database_url).accept("zalo", "lost-1", "user-11", body, lease=0)
+    shared_store(RasaSettings().database_url).accept("zalo", "lost-1", "user-11", body, lease=0)
 
     async def scenario() -> int:
         async with serve(channel, recorder):
@@ -322,20 +319,19 @@ def test_an_event_accepted_but_never_processed_is_processed_later(zalo: FakeZalo
     assert asyncio.run(scenario()) == 0
     assert recorder.texts == ["đăng ký tạm trú"]
     assert zalo.texts_to("user-11") == ["Dạ, đã nhận."]
-    assert shared_store(get_settings().database_url).unprocessed("zalo") == []
+    assert shared_store(RasaSettings().database_url).unprocessed("zalo") == []
 
 
 def test_an_event_that_always_fails_is_tried_a_few_times_then_marked_failed(
         zalo: FakeZalo, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INBOX_MAX_ATTEMPTS", "3")
-    get_settings.cache_clear()
     calls: list[str] = []
 
     async def broken(message: UserMessage) -> None:  # whatever this message does to the bot
         calls.append(message.text)
         raise ValueError("cannot handle this text")
 
-    channel = ZaloInput()
+    channel = ZaloInput(RasaSettings())
     body = zalo_event("user_send_text", "user-12", text="tin nhắn hỏng", msg_id="poison-1")
 
     async def scenario() -> list[int]:
@@ -346,7 +342,7 @@ def test_an_event_that_always_fails_is_tried_a_few_times_then_marked_failed(
             await post_event(client, body)
             assert await until(zalo, lambda: zalo.sent)  # the citizen was told once
             await channel.conversations.drain()
-            shared_store(get_settings().database_url).defer("zalo", "poison-1", -1)  # its lease ran out
+            shared_store(RasaSettings().database_url).defer("zalo", "poison-1", -1)  # its lease ran out
             handled = []
             for _ in range(4):
                 await asyncio.sleep(0.05)
@@ -354,7 +350,7 @@ def test_an_event_that_always_fails_is_tried_a_few_times_then_marked_failed(
             return handled
 
     asyncio.run(scenario())
-    store = shared_store(get_settings().database_url)
+    store = shared_store(RasaSettings().database_url)
     assert len(calls) == 3  # the first try and two more: then never again
     assert store.unprocessed("zalo") == []
     count, (failed,) = store.failed_events()

@@ -17,16 +17,13 @@ from tthc import cli
 from tthc_data.engine import engine_for, session_scope
 from tthc_data.migrate import upgrade
 from tthc_data.tables import Base, StaffUser
-from tthc_settings import get_settings
 
 
 @pytest.fixture()
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'tthc.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
+    yield url  # read by the command line tool from the environment, as in use
 
 
 def test_create_user_stores_a_hash_and_refuses_weak_or_duplicate(database: str, monkeypatch: pytest.MonkeyPatch,

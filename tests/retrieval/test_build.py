@@ -180,7 +180,6 @@ def test_index_build_if_stale_builds_once_then_skips(
         embedding_epochs=2,
         embedding_model=None,
     )
-    monkeypatch.setattr(cli, "get_settings", lambda: settings)
     argv = [
         "index",
         "build",
@@ -192,7 +191,7 @@ def test_index_build_if_stale_builds_once_then_skips(
         "--json",
     ]
 
-    assert cli.main(argv) == 0
+    assert cli.main(argv, settings) == 0
     capsys.readouterr()
     stored = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     assert stored["guides"] == 3 and stored["settings"]["embedding_epochs"] == 2
@@ -203,7 +202,7 @@ def test_index_build_if_stale_builds_once_then_skips(
         raise AssertionError("an up-to-date index was rebuilt")
 
     monkeypatch.setattr(build, "build_index", must_not_build)
-    assert cli.main(argv) == 0
+    assert cli.main(argv, settings) == 0
     assert capsys.readouterr().out == ""
     assert (out / MANIFEST).stat().st_mtime_ns == mtime
 
@@ -214,7 +213,7 @@ def test_index_build_if_stale_builds_once_then_skips(
     )
     guide = procedures / "cu-tru" / "dang-ky-tam-tru.yml"
     guide.write_text(guide.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
-    assert cli.main(argv) == 0
+    assert cli.main(argv, settings) == 0
     assert len(calls) == 1 and calls[0].out_dir == out and calls[0].procedures_dir == procedures
 
 
@@ -229,7 +228,6 @@ def test_index_build_json_prints_only_the_manifest(
         embedding_epochs=1,
         embedding_model=None,
     )
-    monkeypatch.setattr(cli, "get_settings", lambda: settings)
     assert (
         cli.main(
             [
@@ -240,7 +238,8 @@ def test_index_build_json_prints_only_the_manifest(
                 "--out",
                 str(tmp_path / "ix"),
                 "--json",
-            ]
+            ],
+            settings,
         )
         == 0
     )
@@ -337,14 +336,13 @@ def test_an_index_of_both_tiers(tmp_path: Path) -> None:
 def test_index_build_tier_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(_env_file=None, procedures_dir=tmp_path / "p", index_dir=tmp_path / "i",  # type: ignore[call-arg]
                         catalog_dir=CATALOG_FIXTURES)
-    monkeypatch.setattr(cli, "get_settings", lambda: settings)
-    parse = cli.build_parser().parse_args
-    assert cli._build_options(parse(["index", "build"])).catalog_dir == CATALOG_FIXTURES
-    assert cli._build_options(parse(["index", "build", "--no-catalog"])).catalog_dir is None
+    parse = cli.build_parser(settings).parse_args
+    assert cli._build_options(parse(["index", "build"]), settings).catalog_dir == CATALOG_FIXTURES
+    assert cli._build_options(parse(["index", "build", "--no-catalog"]), settings).catalog_dir is None
     # an explicit folder of guides is indexed alone, unless the catalog is named too
-    assert cli._build_options(parse(["index", "build", "--procedures", str(tmp_path)])).catalog_dir is None
+    assert cli._build_options(parse(["index", "build", "--procedures", str(tmp_path)]), settings).catalog_dir is None
     assert cli._build_options(parse(["index", "build", "--procedures", str(tmp_path), "--catalog",
-                                     str(tmp_path)])).catalog_dir == tmp_path
+                                     str(tmp_path)]), settings).catalog_dir == tmp_path
     with pytest.raises(SystemExit):
         parse(["index", "build", "--catalog", str(tmp_path), "--no-catalog"])
     assert Settings(_env_file=None, catalog_dir="").catalog_dir is None  # type: ignore[call-arg]

@@ -179,13 +179,22 @@ def test_load_eval_items(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "content", ["- codes: ['1.001193']\n", "- q: 12\n  codes: []\n", "- just text\n"]
-)
-def test_load_eval_items_rejects_items_without_text(tmp_path: Path, content: str) -> None:
+@pytest.mark.parametrize(("content", "reason"), [
+    ("- codes: ['1.001193']\n", "item 1: q: Field required"),
+    ("- q: 12\n  codes: []\n", "item 1: q: Input should be a valid string"),
+    ("- just text\n", "item 1"),
+    ("- q: ok\n- q: '  '\n", "item 2: q: .*blank"),
+    ("- q: ok\n  codes: ['1001193']\n", "codes.0"),
+    ("- q: ok\n  aspect: where\n", "aspect"),
+    ("- q: ok\n  style: casual\n", "style"),
+    ("- q: ok\n  code: '1.001193'\n", "code: Extra inputs"),
+    ("q: ok\n", "must be a list"),
+], ids=["no q", "q not text", "not a mapping", "blank q", "bad code", "unknown aspect", "unknown style",
+        "misspelt field", "not a list"])
+def test_a_broken_eval_file_is_refused_with_the_item_and_field(tmp_path: Path, content: str, reason: str) -> None:
     path = tmp_path / "eval.yml"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(ValueError, match="needs a text 'q'"):
+    with pytest.raises(ValueError, match=reason):
         load_eval_items(path)
 
 

@@ -84,7 +84,7 @@ def test_scores_are_probabilities_sorted_best_first(search_index: SearchIndex, q
     assert all(0.0 <= s <= 1.0 for s in scores)
     assert scores == sorted(scores, reverse=True)
     assert len({h.code for h in hits}) == len(hits)
-    assert all(0.0 <= h.lexical <= 1.0 for h in hits)
+    assert all(0.0 <= h.name_coverage <= 1.0 for h in hits)
     assert len(search_index.search(query, k=2)) <= 2
 
 

@@ -101,7 +101,7 @@ def test_a_service_started_on_a_database_not_yet_upgraded_stops_saying_what_to_r
         pytest.skip("needs .venv-rasa: run `make test`")
     import os  # noqa: PLC0415
 
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}", "ACTION_PORT": "1", "WEB_PORT": "1",
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}", "ACTION_PORT": "1", "WEB_PORT": "2",
            "RASA_PORT": "1"}  # never reached: the check comes first
     result = subprocess.run(service, capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=300)
     assert result.returncode == 1

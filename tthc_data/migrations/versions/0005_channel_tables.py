@@ -81,7 +81,7 @@ def upgrade() -> None:
             if column.name not in have:
                 logger.info("adding %s.%s", name, column.name)
                 # a column added to a table with rows: nullable, or with its server default
-                default = column.server_default.arg if column.server_default is not None else None
+                default = getattr(column.server_default, "arg", None)
                 op.add_column(name, sa.Column(column.name, column.type, server_default=default,
                                               nullable=column.nullable if default is not None else True))
 
