@@ -103,9 +103,14 @@ def _online_channel(guide: Guide) -> Channel | None:
 
 
 def online_where(guide: Guide) -> str:
-    """Where the procedure is done online: the system the guide names (the VNeID app, the
-    portal), never a made-up address."""
+    """Where the procedure is done online: the system the guide names (the VNeID app, a
+    ministry's portal), with its address only when the guide has a real one; never a
+    made-up address."""
     p = phrases()
+    if guide.online_system:
+        if guide.online_url:
+            return p["online_system_url"].format(system=guide.online_system, url=guide.online_url)
+        return guide.online_system
     channel = _online_channel(guide)
     said = search_text(" ".join(filter(None, [channel.note if channel else None, *guide.steps])))
     url = guide.online_url or NATIONAL_PORTAL

@@ -36,6 +36,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "online_partial": frozenset({"channel", "where"}),
     "online_note": frozenset({"note"}),
     "online_vneid": frozenset(),
+    "online_system_url": frozenset({"system", "url"}),
     "online_portal_or_vneid": frozenset({"url"}),
     "online_none": frozenset({"channels"}),
     "channel_line": frozenset({"fee", "label", "time"}),

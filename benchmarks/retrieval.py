@@ -35,8 +35,8 @@ SCENARIOS = ("curated", "both-tiers", "catalog", "synthetic-100k")
 CATALOG = REPO_ROOT.parent / "shared" / "data" / "national-procedures"
 # What each of the three rankers finds, from the same build: the eval files per scenario.
 EVAL_FILES = {
-    "curated": ("eval.yml", "oos_catalog.yml"),
-    "both-tiers": ("eval.yml", "faq_catalog.yml", "faq_catalog_holdout.yml", "faq_catalog_blind3.yml",
+    "curated": ("eval.yml", "eval_new_guides_blind.yml", "faq_now_curated.yml", "oos_catalog.yml"),
+    "both-tiers": ("eval.yml", "eval_new_guides_blind.yml", "faq_now_curated.yml", "faq_catalog.yml", "faq_catalog_holdout.yml", "faq_catalog_blind3.yml",
                    "oos_catalog.yml"),
     "catalog": ("eval.yml",),
 }

@@ -23,6 +23,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from console.catalog_review import CatalogReview
 from console.deps import Console, Forbidden, LoginRequired, conversation_url
 from console.guide_library import GuideLibrary
 from console.routes import admin, auth, conversations, curation, dashboard, guides, handoffs
@@ -62,6 +63,7 @@ def create_console(settings: Settings) -> FastAPI:
         limits=Limits(lifetime=dt.timedelta(hours=settings.console_session_hours),
                       idle=dt.timedelta(minutes=settings.console_idle_minutes)),
         library=GuideLibrary(settings.procedures_dir),
+        catalog=CatalogReview(settings.catalog_dir),
     )
     app = FastAPI(title="Bảng điều khiển cán bộ", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.console = console

@@ -80,8 +80,9 @@ EDITABLE_LISTS = ("aliases", "conditions", "steps", "sample_questions")
 
 
 def edit_guide(path: Path, changes: dict[str, Any], staff: StaffUser, session: Session,
-               today: dt.date | None = None) -> Guide:
-    """Apply field changes to a guide file with the schema's validation; sets last_reviewed.
+               today: dt.date | None = None, fingerprint: dict[str, str] | None = None) -> Guide:
+    """Apply field changes to a guide file with the schema's validation; sets last_reviewed
+    and, when given, the catalog record's fingerprints (``catalog_fingerprint``).
 
     Raises ``CurationError`` naming the field and the problem; the file is unchanged then.
     """
@@ -90,6 +91,8 @@ def edit_guide(path: Path, changes: dict[str, Any], staff: StaffUser, session: S
     for name, value in changes.items():
         data[name] = value
     data["last_reviewed"] = (today or dt.date.today()).isoformat()
+    if fingerprint:
+        data["catalog_fingerprint"] = dict(fingerprint)
     try:
         guide = Guide.model_validate(data)
     except ValidationError as error:

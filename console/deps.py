@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from console import handoff
+from console.catalog_review import CatalogReview
 from console.guide_library import GuideLibrary
 from console.sessions import Limits, session_user
 from console.users import audit
@@ -53,6 +54,7 @@ class Console:
     templates: Jinja2Templates
     limits: Limits
     library: GuideLibrary
+    catalog: CatalogReview
 
     def page(self, request: Request, name: str, user: StaffUser | None, status_code: int = 200,
              **context: Any) -> Response:

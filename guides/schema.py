@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import Enum
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -53,14 +53,6 @@ class Level(str, Enum):
     province = "province"  # Cấp tỉnh
     ministry = "ministry"  # Cấp bộ / trung ương
     other = "other"  # Cơ quan khác (e.g. notary offices, banks)
-
-
-LEVEL_LABELS: dict[Level, str] = {
-    Level.commune: "cấp xã",
-    Level.province: "cấp tỉnh",
-    Level.ministry: "cấp trung ương",
-    Level.other: "cơ quan khác",
-}
 
 
 class DocumentKind(str, Enum):
@@ -152,6 +144,13 @@ class LegalBasis(_Model):
     title: str = ""
 
 
+# The fields `tthc procedures check` compares with the catalog record; a guide explains a
+# deliberate difference (`catalog_differences`) and keeps the record's fingerprints of its
+# last review (`catalog_fingerprint`) by these names.
+CheckField = Literal["fee", "time", "legal_basis", "documents", "agency", "level", "online"]
+CHECK_FIELDS: tuple[CheckField, ...] = get_args(CheckField)
+
+
 class Guide(_Model):
     """One administrative procedure, as citizens need to know it."""
 
@@ -175,10 +174,17 @@ class Guide(_Model):
     result: str = ""
     legal_basis: list[LegalBasis] = Field(default_factory=list)
     online_url: str | None = None
+    # the system the catalog names for filing online ("Ứng dụng VNeID", "Cổng Dịch vụ công
+    # Bộ Công an"...): named, never replaced by a made-up address
+    online_system: str | None = None
     sample_questions: list[str] = Field(default_factory=list)
     related: list[str] = Field(default_factory=list)
     source: str
     last_reviewed: dt.date | None = None
+    # why this guide says something else than its catalog record, by field ("explained")
+    catalog_differences: dict[CheckField, str] = Field(default_factory=dict)
+    # per-field fingerprints of the catalog record when the guide was last checked
+    catalog_fingerprint: dict[CheckField, str] = Field(default_factory=dict)
 
     @field_validator("code")
     @classmethod
@@ -236,8 +242,8 @@ class Guide(_Model):
         if missing:
             raise ValueError("a published guide needs: " + ", ".join(missing))
         online = [c for c in self.channels if c.type is ChannelType.online]
-        if online and not self.online_url:
-            raise ValueError("a published guide with an online channel needs online_url")
+        if online and not (self.online_url or self.online_system):
+            raise ValueError("a published guide with an online channel needs online_url or online_system")
         return self
 
     @property

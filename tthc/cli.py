@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import json
 import logging
 import sys
@@ -67,29 +66,86 @@ def cmd_procedures_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _catalog(args: argparse.Namespace, settings: Settings) -> Path | None:
+    """The catalog folder: --catalog, else the CATALOG_DIR setting; None when there is none."""
+    folder = args.catalog or settings.catalog_dir
+    return folder if folder is not None and folder.is_dir() else None
+
+
 def cmd_procedures_stale(args: argparse.Namespace, settings: Settings) -> int:
+    from guides.catalog.review import stale_guides  # noqa: PLC0415
     from guides.loader import load_guides  # noqa: PLC0415
 
+    if _missing(args.dir):
+        return 2
+    catalog = _catalog(args, settings)
+    if args.catalog is not None and catalog is None:
+        err.print(f"[red]catalog folder not found: {args.catalog}[/red]")
+        return 2
     result = load_guides(args.dir)
-    limit = dt.date.today() - dt.timedelta(days=args.days)
-    stale = [g for g in result.guides if g.last_reviewed is None or g.last_reviewed < limit]
-    rows = [
-        {
-            "code": g.code,
-            "id": g.id,
-            "title": g.title,
-            "last_reviewed": g.last_reviewed.isoformat() if g.last_reviewed else None,
-            "path": str(result.paths[g.id]),
-        }
-        for g in stale
-    ]
+    guides = [(g, result.paths[g.id]) for g in result.guides]
+    rows = [s.to_dict() for s in stale_guides(guides, days=args.days, catalog=catalog)]
     if args.json:
         _dump(rows)
     else:
         for row in rows:
-            sys.stdout.write(f"{row['code']}\t{row['last_reviewed'] or 'never'}\t{row['path']}\n")
-        err.print(f"{len(rows)} guides not reviewed in the last {args.days} days")
+            fields = ",".join(row["changed_fields"]) or "-"  # type: ignore[arg-type]
+            sys.stdout.write(f"{row['code']}\t{row['reason']}\t{fields}\t{row['last_reviewed'] or 'never'}"
+                             f"\t{row['path']}\n")
+    changed = sum(1 for row in rows if row["reason"] == "catalog_changed")
+    where = f"; catalog {catalog}: {changed} changed since their last check" if catalog else "; no catalog compared"
+    err.print(f"{len(rows)} guides to look at (not reviewed in {args.days} days{where})")
     return 0
+
+
+def cmd_procedures_check(args: argparse.Namespace, settings: Settings) -> int:
+    from guides.catalog.check import check_guides, load_record, record_fingerprints  # noqa: PLC0415
+    from guides.catalog.review import ReviewError, store_fingerprint  # noqa: PLC0415
+    from guides.loader import load_guides  # noqa: PLC0415
+
+    if _missing(args.dir):
+        return 2
+    catalog = _catalog(args, settings)
+    if catalog is None:
+        where = args.catalog or "CATALOG_DIR (not set, and ../shared/data/national-procedures is not there)"
+        err.print(f"[red]no national catalog to compare with: {where}; give --catalog DIR or set CATALOG_DIR[/red]")
+        return 2
+    result = load_guides(args.dir)
+    for problem in result.problems:
+        err.print(f"[yellow]skipped: {problem}[/yellow]")
+    by_key = {**{g.id: g for g in result.guides}, **{g.code: g for g in result.guides}}
+    for key in args.accept:
+        guide = by_key.get(key)
+        record = load_record(catalog, guide.code) if guide else None
+        if guide is None or record is None:
+            err.print(f"[red]--accept {key}: {'no such guide' if guide is None else 'no catalog record'}[/red]")
+            return 2
+        try:
+            store_fingerprint(result.paths[guide.id], record_fingerprints(record))
+        except ReviewError as exc:
+            err.print(f"[red]{exc}[/red]")
+            return 2
+        err.print(f"accepted {guide.id}: the catalog record's fingerprints are stored in {result.paths[guide.id]}")
+    guides = [by_key[k] for k in args.accept] if args.accept else result.guides
+    report = check_guides(guides, catalog)
+    if args.json:
+        _dump([f.to_dict() for f in report.findings])
+    else:
+        current = None
+        for f in report.findings:
+            if f.id != current:
+                current = f.id
+                sys.stdout.write(f"{f.id} ({f.code})\n")
+            sys.stdout.write(f"  {f.field:<12} {f.kind:<13} guide: {f.guide}\n{'':29}catalog: {f.catalog}\n")
+    for guide_id in report.without_record:
+        err.print(f"[yellow]{guide_id}: its code is not in the catalog[/yellow]")
+    for line in report.unreadable:
+        err.print(f"[yellow]record not readable: {line}[/yellow]")
+    counts = report.counts()
+    failing = report.contradictions({g.id for g in result.guides if g.is_published})
+    err.print(f"{report.checked} guides checked against {catalog}: {counts['contradiction']} contradictions "
+              f"({len(failing)} in published guides), {counts['omission']} omissions, {counts['explained']} explained")
+    return 1 if failing else 0
 
 
 def cmd_procedures_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -343,11 +399,21 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     p.add_argument("dir", nargs="?", type=Path, default=settings.procedures_dir)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_procedures_list)
-    p = psub.add_parser("stale", help="guides not reviewed for N days")
+    p = psub.add_parser("stale", help="guides whose catalog record changed since their last check, "
+                                      "or not reviewed for N days")
     p.add_argument("dir", nargs="?", type=Path, default=settings.procedures_dir)
-    p.add_argument("--days", type=int, required=True)
+    p.add_argument("--days", type=int, default=365, help="review age that makes a guide stale (default 365)")
+    p.add_argument("--catalog", type=Path, default=None, help="catalog folder (default: CATALOG_DIR)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_procedures_stale)
+    p = psub.add_parser("check", help="compare every guide with its catalog record; exit 1 when a "
+                                      "published guide contradicts it")
+    p.add_argument("dir", nargs="?", type=Path, default=settings.procedures_dir)
+    p.add_argument("--catalog", type=Path, default=None, help="catalog folder (default: CATALOG_DIR)")
+    p.add_argument("--accept", action="append", default=[], metavar="ID",
+                   help="store the record's fingerprints in this guide (id or code; repeatable), then check it")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    p.set_defaults(func=cmd_procedures_check)
     p = psub.add_parser("import", help="turn the national catalog's JSON records into drafts")
     p.add_argument("--source", type=Path, required=True, help="catalog folder (ministry sub-folders)")
     p.add_argument("--out", type=Path, required=True, help="where to write the draft guides")

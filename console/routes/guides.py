@@ -23,12 +23,16 @@ NULLABLE_TEXT = ("online_url", "summary")  # an emptied field is removed, not ke
 def _editor(request: Request, console: Console, user: StaffUser, guide: Guide, *, status_code: int = 200,
             error: str | None = None, saved: str | None = None) -> Response:
     return console.page(request, "guide_edit.html", user, status_code=status_code, guide=guide, error=error,
-                        saved=saved, text_fields=curation.EDITABLE_TEXT, list_fields=curation.EDITABLE_LISTS)
+                        saved=saved, text_fields=curation.EDITABLE_TEXT, list_fields=curation.EDITABLE_LISTS,
+                        review=console.catalog.review(guide))
 
 
 @router.get("/guides", response_class=HTMLResponse)
 def guides(request: Request, console: ConsoleDep, user: CurrentUser) -> Response:
-    return console.page(request, "guides.html", user, guides=console.library.guides,
+    guides = console.library.guides
+    reviews = {g.id: console.catalog.review(g) for g in guides}
+    return console.page(request, "guides.html", user, guides=guides, reviews=reviews,
+                        stale=sum(1 for r in reviews.values() if r.stale), catalog=console.catalog.catalog is not None,
                         problems=console.library.problems, today=dt.date.today())
 
 
@@ -67,7 +71,9 @@ def guide_save(
         changes["status"] = status
     with session_scope(console.engine) as session:
         try:
-            curation.edit_guide(path, changes, attached(session, user), session)
+            # saving is a review: the record's fingerprints as they are now go into the guide
+            curation.edit_guide(path, changes, attached(session, user), session,
+                                fingerprint=console.catalog.fingerprint(guide.code))
         except curation.CurationError as error:
             return _editor(request, console, user, guide, status_code=400, error=str(error))
     console.library.reload()

@@ -290,13 +290,23 @@ def _guide_of(code: str) -> Guide:
     return next(g for g in load_guides(REPO / "procedures").published() if g.code == code)
 
 
-def test_online_answer_names_the_vneid_app_where_the_guide_does() -> None:
+def test_online_answer_names_the_system_the_guide_names_and_no_made_up_address() -> None:
     vneid_only = _guide_of("1.011410")  # tài khoản định danh điện tử mức 1: made in the app
-    assert online_where(vneid_only) == phrases()["online_vneid"]
+    assert vneid_only.online_system and "VNeID" in vneid_only.online_system and vneid_only.online_url is None
     text = online_text(vneid_only)
-    assert "ứng dụng VNeID" in text and "dichvucong.gov.vn" not in text
-    both = _guide_of("1.004194")  # tạm trú: the portals or VNeID
-    assert online_where(both) == phrases()["online_portal_or_vneid"].format(url=both.online_url)
+    assert vneid_only.online_system in text and "dichvucong.gov.vn" not in text and "http" not in text
+    with_address = vneid_only.model_copy(update={"online_system": "Cổng Dịch vụ công quốc gia",
+                                                 "online_url": "https://dichvucong.gov.vn"})
+    assert online_where(with_address) == "Cổng Dịch vụ công quốc gia (https://dichvucong.gov.vn)"
+
+
+def test_without_a_named_system_the_answer_reads_the_steps_for_the_vneid_app() -> None:
+    both = _guide_of("1.004194").model_copy(update={"online_system": None})  # tạm trú: the portals or VNeID
+    url = both.online_url or "https://dichvucong.gov.vn"
+    assert online_where(both) == phrases()["online_portal_or_vneid"].format(url=url)
+    app_only = both.model_copy(update={"steps": ["Khai trên ứng dụng VNeID."], "channels": [
+        c.model_copy(update={"note": None}) for c in both.channels]})
+    assert online_where(app_only) == phrases()["online_vneid"]
 
 
 def test_online_answer_shows_the_channel_note_and_says_when_online_is_only_part_of_it() -> None:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,10 @@ from starlette.routing import Mount
 from console.index_rebuild import rebuild_environment
 from console.routes.auth import OPEN_PATHS
 from console.users import create_user, set_password
+from guides.catalog.check import record_fingerprints
+from guides.catalog.records import normalise_record
+from tests import catalog_records
+from tests.catalog_records import write_catalog
 from tthc_data.channels import shared_store
 from tthc_data.engine import engine_for, session_scope
 from tthc_data.migrate import upgrade
@@ -82,8 +87,18 @@ class Events:
 
 @pytest.fixture()
 def site(tmp_path: Path) -> Iterator[tuple[TestClient, Events, Settings]]:
+    with _site(tmp_path, catalog=None) as parts:
+        yield parts
+
+
+@contextmanager
+def _site(tmp_path: Path, catalog: Path | None,
+          add_guide: dict[str, Any] | None = None) -> Iterator[tuple[TestClient, Events, Settings]]:
     procedures = tmp_path / "procedures"
     shutil.copytree(FIXTURE_GUIDES, procedures)
+    if add_guide is not None:
+        text = yaml.safe_dump(add_guide, allow_unicode=True, sort_keys=False)
+        (procedures / "ho-tich" / f"{add_guide['id']}.yml").write_text(text, encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'tthc.db'}"
     upgrade(url)
     events = Events(url)
@@ -92,7 +107,7 @@ def site(tmp_path: Path) -> Iterator[tuple[TestClient, Events, Settings]]:
         create_user(session, "canbo", CLERK_PASSWORD, "clerk")
     # the index and the catalog of this test: an edit's background rebuild never touches build/index
     settings = Settings(database_url=url, procedures_dir=procedures, console_secret_key="test-secret",
-                        rasa_url="http://127.0.0.1:9", index_dir=tmp_path / "index", catalog_dir=None)
+                        rasa_url="http://127.0.0.1:9", index_dir=tmp_path / "index", catalog_dir=catalog)
     with TestClient(create_app(settings), base_url="http://testserver") as client:
         yield client, events, settings
 
@@ -373,6 +388,33 @@ def test_a_guide_is_edited_with_the_schemas_validation(site: tuple[TestClient, E
     saved = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert saved["aliases"] == ["làm giấy kết hôn", "cưới đăng ký"]
     assert saved["last_reviewed"] == dt.date.today().isoformat()
+
+
+def test_the_guide_list_marks_a_guide_whose_catalog_record_changed_and_a_save_accepts_it(tmp_path: Path) -> None:
+    catalog = write_catalog(tmp_path / "catalog", catalog_records.record())
+    checked = catalog_records.guide_data(
+        catalog_fingerprint=record_fingerprints(normalise_record(catalog_records.record())))
+    cells = catalog_records.RECORD["cach_thuc_thuc_hien"].replace("20.000", "30.000")
+    write_catalog(catalog, catalog_records.record(cach_thuc_thuc_hien=cells))  # the record changed since
+    with _site(tmp_path, catalog, add_guide=checked) as (client, _, settings):
+        _check_marks_and_accepts(client, settings, cells)
+
+
+def _check_marks_and_accepts(client: TestClient, settings: Settings, cells: str) -> None:
+    path = settings.procedures_dir / "ho-tich" / f"{catalog_records.GUIDE['id']}.yml"
+    login(client, "canbo", CLERK_PASSWORD)
+    listing = client.get("/console/guides").text
+    assert "danh mục đổi: Lệ phí" in listing and "1 hướng dẫn" in listing
+    row = re.search(r'<tr data-field="fee"><td>Lệ phí</td><td>([^<]*)</td><td>([^<]*)</td></tr>', listing)
+    assert row and "20.000 đồng" in row.group(1) and "30.000 đồng" in row.group(2)
+    code = catalog_records.CODE
+    page = client.get(f"/console/guides/{code}").text
+    assert "Danh mục quốc gia đã thay đổi" in page and 'data-field="fee"' in page
+    saved = client.post(f"/console/guides/{code}", data={"csrf": csrf_of(page), "title": "Cấp giấy xác nhận thử nghiệm"})
+    assert saved.status_code == 200 and "Danh mục quốc gia đã thay đổi" not in saved.text
+    stored = yaml.safe_load(path.read_text(encoding="utf-8"))["catalog_fingerprint"]
+    assert stored == record_fingerprints(normalise_record(catalog_records.record(cach_thuc_thuc_hien=cells)))
+    assert "danh mục đổi" not in client.get("/console/guides").text
 
 
 def test_exports_are_masked(site: tuple[TestClient, Events, Settings]) -> None:

@@ -114,7 +114,7 @@ def test_draft_accepts_unknown_fee_and_time(data: dict[str, Any]) -> None:
 
 def test_published_online_channel_needs_online_url(data: dict[str, Any]) -> None:
     del data["online_url"]
-    assert "online channel needs online_url" in _messages(data)
+    assert "online channel needs online_url or online_system" in _messages(data)
     # Without an online channel the URL is not needed.
     data["channels"] = [c for c in data["channels"] if c["type"] != "online"]
     assert Guide.model_validate(data).online_url is None
@@ -226,6 +226,8 @@ def test_every_guide_in_procedures_validates_as_published() -> None:
     result = load_guides(REPO / "procedures")
     assert [str(p) for p in result.problems] == []
     assert len(result.guides) >= 80
-    drafts = [g.id for g in result.guides if not g.is_published]
-    assert drafts == []
+    assert sum(g.is_published for g in result.guides) >= 80
+    # a draft of procedures/ is held back, not unfinished: it is complete as a published guide
+    for draft in (g for g in result.guides if not g.is_published):
+        Guide.model_validate({**draft.model_dump(), "status": "published"})
     assert len({g.code for g in result.guides}) == len(result.guides)

@@ -9,10 +9,13 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 from guides.loader import load_guides
+from tests.catalog_records import GUIDE, guide_data, record, write_catalog
 from tests.small_index import KET_HON, KHAI_SINH, SmallIndex
 from tthc.cli import main
+from tthc_settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 VALID = REPO / "tests" / "fixtures" / "guides" / "valid"
@@ -20,9 +23,13 @@ BROKEN = REPO / "tests" / "fixtures" / "guides" / "broken"
 METRICS = {"n", "recall@1", "recall@3", "recall@5", "mrr"}
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    code = main(list(argv))
+def run(capsys: pytest.CaptureFixture[str], *argv: str, settings: Settings | None = None) -> tuple[int, str]:
+    code = main(list(argv), settings=settings)
     return code, capsys.readouterr().out
+
+
+# the fixtures' guides carry real codes: compare them with no catalog unless a test gives one
+NO_CATALOG = Settings(catalog_dir=None)
 
 
 # ------------------------------------------------------------------ procedures
@@ -97,7 +104,7 @@ def test_list_text_is_one_line_per_guide(capsys: pytest.CaptureFixture[str]) -> 
 def test_stale_json_lists_guides_not_reviewed_in_n_days(capsys: pytest.CaptureFixture[str]) -> None:
     # ket-hon-cu.yml was reviewed 2019-06-01, khai-sinh.yml 2026-11-01, the draft never.
     days = (dt.date.today() - dt.date(2020, 1, 1)).days
-    code, out = run(capsys, "procedures", "stale", str(VALID), "--days", str(days), "--json")
+    code, out = run(capsys, "procedures", "stale", str(VALID), "--days", str(days), "--json", settings=NO_CATALOG)
     assert code == 0
     rows = json.loads(out)
     assert rows == [
@@ -107,6 +114,8 @@ def test_stale_json_lists_guides_not_reviewed_in_n_days(capsys: pytest.CaptureFi
             "title": "Đăng ký khai tử",
             "last_reviewed": None,
             "path": str(VALID / "drafts" / "nested" / "khai-tu-draft.yml"),
+            "reason": "not_reviewed",
+            "changed_fields": [],
         },
         {
             "code": "1.000894",
@@ -114,14 +123,16 @@ def test_stale_json_lists_guides_not_reviewed_in_n_days(capsys: pytest.CaptureFi
             "title": "Đăng ký kết hôn",
             "last_reviewed": "2019-06-01",
             "path": str(VALID / "ho-tich" / "ket-hon-cu.yml"),
+            "reason": "not_reviewed",
+            "changed_fields": [],
         },
     ]
     # With a limit reaching back before 2019 only the never-reviewed draft is stale.
     days = (dt.date.today() - dt.date(2019, 1, 1)).days
-    _, out = run(capsys, "procedures", "stale", str(VALID), "--days", str(days), "--json")
+    _, out = run(capsys, "procedures", "stale", str(VALID), "--days", str(days), "--json", settings=NO_CATALOG)
     assert [r["id"] for r in json.loads(out)] == ["dang-ky-khai-tu"]
     # With 0 days everything reviewed before today is stale.
-    _, out = run(capsys, "procedures", "stale", str(VALID), "--days", "0", "--json")
+    _, out = run(capsys, "procedures", "stale", str(VALID), "--days", "0", "--json", settings=NO_CATALOG)
     assert [r["id"] for r in json.loads(out)] == [
         "dang-ky-khai-tu",
         "dang-ky-ket-hon",
@@ -129,10 +140,80 @@ def test_stale_json_lists_guides_not_reviewed_in_n_days(capsys: pytest.CaptureFi
     ]
 
 
-def test_stale_requires_days() -> None:
-    with pytest.raises(SystemExit) as info:
-        main(["procedures", "stale", str(VALID)])
-    assert info.value.code == 2
+def test_stale_defaults_to_a_year_and_refuses_a_missing_catalog(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    _, out = run(capsys, "procedures", "stale", str(VALID), "--json", settings=NO_CATALOG)
+    assert {r["id"] for r in json.loads(out)} == {"dang-ky-khai-tu", "dang-ky-ket-hon"}
+    code, _ = run(capsys, "procedures", "stale", str(VALID), "--catalog", str(tmp_path / "none"), settings=NO_CATALOG)
+    assert code == 2
+
+
+# ------------------------------------------------------------------ the fact check
+
+
+def _guides(folder: Path, **changes: object) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    data = guide_data(**changes)
+    (folder / f"{data['id']}.yml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                                               encoding="utf-8")
+    return folder
+
+
+def test_check_without_a_catalog_exits_2_saying_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["procedures", "check", str(_guides(tmp_path / "g"))], settings=NO_CATALOG)
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert "no national catalog" in " ".join(captured.err.split())
+    code, _ = run(capsys, "procedures", "check", str(tmp_path / "g"), "--catalog", str(tmp_path / "none"),
+                  settings=NO_CATALOG)
+    assert code == 2
+
+
+def test_check_exits_1_on_a_contradiction_and_0_on_omissions(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    catalog = str(write_catalog(tmp_path / "catalog", record()))
+    clean = _guides(tmp_path / "clean")
+    code, out = run(capsys, "procedures", "check", str(clean), "--catalog", catalog, "--json", settings=NO_CATALOG)
+    assert (code, json.loads(out)) == (0, [])
+    omission = _guides(tmp_path / "omission", legal_basis=[{"number": "60/2014/QH13"}])
+    code, out = run(capsys, "procedures", "check", str(omission), "--catalog", catalog, "--json", settings=NO_CATALOG)
+    assert code == 0
+    assert json.loads(out) == [{"id": GUIDE["id"], "code": GUIDE["code"], "field": "legal_basis", "kind": "omission",
+                                "guide": "60/2014/QH13", "catalog": "123/2015/NĐ-CP"}]
+    channels = guide_data()["channels"]
+    channels[0]["fee"] = {"kind": "amount", "amount_vnd": 99000, "text": "99.000 đồng"}
+    wrong = _guides(tmp_path / "wrong", channels=channels)
+    code, out = run(capsys, "procedures", "check", str(wrong), "--catalog", catalog, settings=NO_CATALOG)
+    assert code == 1 and "contradiction" in out and "99.000 đồng" in out
+    draft = _guides(tmp_path / "draft", channels=channels, status="draft")
+    code, out = run(capsys, "procedures", "check", str(draft), "--catalog", catalog, "--json", settings=NO_CATALOG)
+    assert code == 0 and [f["kind"] for f in json.loads(out)] == ["contradiction"]
+    explained = _guides(tmp_path / "explained", channels=channels, catalog_differences={"fee": "HĐND tỉnh đổi mức"})
+    code, out = run(capsys, "procedures", "check", str(explained), "--catalog", catalog, "--json", settings=NO_CATALOG)
+    assert code == 0 and [f["kind"] for f in json.loads(out)] == ["explained"]
+
+
+def test_accept_stores_the_fingerprints_and_stale_lists_the_guide_when_its_record_changes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    catalog = write_catalog(tmp_path / "catalog", record())
+    folder = _guides(tmp_path / "g")
+    args = ("--catalog", str(catalog), "--json")
+    _, out = run(capsys, "procedures", "stale", str(folder), *args, settings=NO_CATALOG)
+    assert [r["reason"] for r in json.loads(out)] == ["never_checked"]
+    code, _ = run(capsys, "procedures", "check", str(folder), "--accept", GUIDE["id"], *args, settings=NO_CATALOG)
+    assert code == 0
+    assert set(load_guides(folder).guides[0].catalog_fingerprint) == {
+        "fee", "time", "legal_basis", "documents", "agency", "level", "online"}
+    _, out = run(capsys, "procedures", "stale", str(folder), *args, settings=NO_CATALOG)
+    assert json.loads(out) == []
+    cells = record()["cach_thuc_thuc_hien"].replace("10.000", "12.000")
+    write_catalog(catalog, record(cach_thuc_thuc_hien=cells))
+    _, out = run(capsys, "procedures", "stale", str(folder), *args, settings=NO_CATALOG)
+    (row,) = json.loads(out)
+    assert (row["id"], row["reason"], row["changed_fields"]) == (GUIDE["id"], "catalog_changed", ["fee"])
+    code, _ = run(capsys, "procedures", "check", str(folder), "--accept", "no-such-guide", *args, settings=NO_CATALOG)
+    assert code == 2
 
 
 # ------------------------------------------------------------------ search and eval
