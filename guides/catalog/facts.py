@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from guides.catalog.channels import format_vnd, money_in
@@ -72,15 +72,12 @@ class Facts:
     channels: dict[str, ChannelFacts]  # the first row of each way of filing
     rows: dict[str, tuple[ChannelFacts, ...]]  # every row (a record can give one way two times)
     amounts_mentioned: frozenset[int]  # every amount anywhere in its fee texts and notes
-    fee_words: str  # its fee texts and notes, as search text
     exemption: bool  # says that someone pays nothing (or less)
     legal: tuple[str, ...]  # legal-basis numbers as written
     documents: tuple[Document, ...]
     agency: str
     levels: tuple[str, ...]
     systems: tuple[str, ...]  # the online systems it names (keys of SYSTEMS)
-    online_words: str = ""  # what it says about filing online, as search text
-    explained: dict[str, str] = field(default_factory=dict)
 
     @property
     def online(self) -> bool:
@@ -130,15 +127,12 @@ def guide_facts(guide: Guide, online_text: str = "") -> Facts:
         channels=channels,
         rows=rows,
         amounts_mentioned=_amounts(guide, texts),
-        fee_words=fee_words,
         exemption=bool(guide.fees.exemptions) or bool(_EXEMPT.search(fee_words)),
         legal=tuple(dict.fromkeys(b.number for b in guide.legal_basis)),
         documents=tuple(guide.documents),
         agency=guide.agency,
         levels=tuple(sorted(level.value for level in guide.level)),
         systems=systems_named(online_said),
-        online_words=search_text(online_said),
-        explained={str(k): v for k, v in guide.catalog_differences.items()},
     )
 
 

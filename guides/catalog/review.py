@@ -61,7 +61,7 @@ class StaleGuide:
 
     guide: Guide
     path: Path
-    reason: str  # catalog_changed | record_missing | never_checked | not_reviewed
+    reason: str  # catalog_changed | record_missing | record_unreadable | never_checked | not_reviewed
     changed_fields: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
@@ -97,7 +97,11 @@ def stale_guides(guides: list[tuple[Guide, Path]], *, days: int, catalog: Path |
                 found.append(StaleGuide(guide, path, "never_checked"))
                 continue
             else:
-                changed = changed_fields(guide, record)
+                try:
+                    changed = changed_fields(guide, record)
+                except Exception:  # a record the importer cannot parse: look at the guide again
+                    found.append(StaleGuide(guide, path, "record_unreadable", list(CHECK_FIELDS)))
+                    continue
                 if changed:
                     found.append(StaleGuide(guide, path, "catalog_changed", changed))
                     continue
