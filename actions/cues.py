@@ -66,6 +66,7 @@ class CueFile(BaseModel):
     affirm_tail: list[str] = Field(default_factory=list)
     deny: list[str]
     particles: list[str]
+    asides: list[str] = Field(default_factory=list)
     person: list[str]
     greeting: list[str]
     about_bot: list[str] = Field(default_factory=list)
@@ -132,6 +133,7 @@ class Cues:
     affirm_tail: frozenset[str]
     deny: _Matcher
     particles: set[str]
+    asides: _Matcher
     person: _Matcher
     greeting: _Matcher
     about_bot: _Matcher
@@ -174,6 +176,7 @@ class Cues:
             affirm_tail=frozenset(w for phrase in _phrases(data.affirm_tail) for w in phrase.split()),
             deny=_Matcher(data.deny),
             particles=set(_phrases(data.particles)),
+            asides=_Matcher(data.asides),
             person=_Matcher(data.person),
             greeting=_Matcher(data.greeting),
             about_bot=_Matcher(data.about_bot),
@@ -232,6 +235,7 @@ class Reading:
     age: int | None = None  # an age the message gives ("con 10 tuổi", "cháu 15t")
     level: str | None = None  # the level it names ("nộp ở tỉnh": province)
     residual: str = ""  # the folded words left once the cue phrases are taken out
+    content: str = ""  # the residual without the asides to the bot ("cho em hỏi", "dạ", "ạ") anywhere in it
 
     @property
     def aspect(self) -> str | None:
@@ -392,6 +396,7 @@ def read(text: str, cues: Cues | None = None) -> Reading:
             residual = ""
         elif residual.endswith(" " + closer):
             residual = residual[: -len(closer) - 1]
+    content = " ".join(w for w in cues.asides.pattern.sub(" ", residual).split() if w not in cues.particles)
     return Reading(
         folded=folded,
         aspects=aspects,
@@ -416,4 +421,5 @@ def read(text: str, cues: Cues | None = None) -> Reading:
         age=_age(folded),
         level=next((name for name, matcher in cues.levels.items() if matcher.any(folded)), None),
         residual=residual,
+        content=content,
     )

@@ -74,6 +74,17 @@ class KnowledgeState:
         return {code: tuple(level.value for level in guide.level) for code, guide in self.guides.items()}
 
     @cached_property
+    def related(self) -> dict[str, frozenset[str]]:
+        """The guides each guide lists as related, and those that list it (either way round)."""
+        out: dict[str, set[str]] = {code: set() for code in self.guides}
+        for code, guide in self.guides.items():
+            for other in guide.related:
+                if other in out and other != code:
+                    out[code].add(other)
+                    out[other].add(code)
+        return {code: frozenset(codes) for code, codes in out.items()}
+
+    @cached_property
     def vocabulary(self) -> frozenset[str]:
         """Every folded word the curated guides use (computed once per loaded state).
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
 from actions.cues import Reading, read
-from actions.resolve import NOTHING, Found, HitLike, find
+from actions.resolve import CANDIDATE_FLOOR, NOTHING, Found, HitLike, find
 from actions.variants import adjust, age_fits, age_sibling
 from guides.aspects import ASPECT_OF_INTENT, NOT_ABOUT_A_PROCEDURE
 
@@ -121,6 +121,30 @@ class Context:
     naming: Callable[[str, str, str], tuple[float, float]] = lambda code, current, text: (0.0, 0.0)
     titles: dict[str, str] = field(default_factory=dict)  # code -> title
     levels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # code -> levels that handle it
+    related: dict[str, frozenset[str]] = field(default_factory=dict)  # code -> its related guides (both ways)
+
+
+# In a conversation about a procedure, a candidate its guide lists as related takes the
+# first place from an unrelated one it trails by less than this ("còn lệ phí trước bạ thì
+# sao" after the income tax on a house sale is the house's registration fee, not a car's).
+RELATED_MARGIN = 0.4
+
+
+def prefer_related(found: Found, current: str | None, context: Context) -> Found:
+    """``found`` with the best candidate related to ``current`` first, when it is close."""
+    top = found.code or (found.option_codes[0] if found.options else None)
+    related = context.related.get(current or "", frozenset())
+    if top is None or not related or top == current or top in related:
+        return found
+    score = found.scores.get(top, found.score)
+    close = [(s, c) for c, s in found.scores.items() if c in related and s >= CANDIDATE_FLOOR and score - s < RELATED_MARGIN]
+    if not close:
+        return found
+    code = max(close)[1]
+    kind = "named" if found.kind == "ambiguous" or score >= context.thresholds.answer else found.kind
+    title = context.titles.get(code, "")
+    options = [(code, title), *((c, t) for c, t in found.options if c != code)]
+    return Found(kind, code, score, options, {**found.scores, code: score})
 
 
 def _fold_places(reading: Reading, places: Sequence[str]) -> str:
@@ -153,7 +177,7 @@ def locate(message: Message, reading: Reading, context: Context) -> Found:
     if not residual or not _fold_places(reading, message.places):
         return NOTHING
     t = context.thresholds
-    queries = [message.text, residual]
+    queries = [message.text, residual, reading.content]
     if message.places:
         queries += [_strip_places(message.text, message.places), _fold_places(reading, message.places)]
     best: list[HitLike] = []
@@ -321,8 +345,8 @@ def decide(message: Message, state: State, context: Context) -> Decision:
     picked = _choice(reading, message, state, context)
     if picked:
         return _answer(picked, [state.aspect or "general"], state)
-    found = locate(message, reading, context) if text else NOTHING
     follow_up = state.current or (state.options[0] if state.options else None)
+    found = prefer_related(locate(message, reading, context), follow_up, context) if text else NOTHING
     older = age_sibling(follow_up, reading.age, context.titles) if follow_up and reading.age is not None else None
     if older:  # "cháu 16 tuổi" in a conversation about the card for under-14s
         follow_up = older

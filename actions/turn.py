@@ -117,6 +117,7 @@ def context_of(state: KnowledgeState, settings: Settings) -> Context:
         naming=state.naming,
         titles=state.titles,
         levels=state.levels,
+        related=state.related,
     )
 
 

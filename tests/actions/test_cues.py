@@ -141,3 +141,15 @@ def test_a_bad_cue_file_is_refused_with_the_field(tmp_path: Path) -> None:
     (tmp_path / "bad.yml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ValidationError, match="aspects"):
         load_cues(tmp_path / "bad.yml")
+
+
+def test_the_asides_to_the_bot_are_left_out_of_the_content() -> None:
+    reading = read("dạ e chào anh chị ạ, cho e hỏi đi đăng kí kết hôn có cần giấy khám sức khoẻ ko ạ")
+    assert "cho em hoi" in reading.residual or "cho e hoi" in reading.residual
+    assert reading.content == "dang ki ket hon co kham suc khoe"
+    assert read("đăng ký kết hôn ở đâu").content == read("đăng ký kết hôn ở đâu").residual
+
+
+def test_xe_may_is_a_motorbike_not_how_many() -> None:
+    assert read("mất cà vẹt xe máy hôm đi chợ").aspect is None
+    assert read("đăng ký xe máy mấy hôm thì có").aspect == "time"

@@ -212,3 +212,37 @@ def test_done_then_asks_the_next_procedure_only_when_it_says_its_name(context: C
     # ... they name it: the next procedure
     moved = decide(Message("đăng ký xong rồi thì làm hộ chiếu cần gì", "ask_documents", 0.9), state, passport)
     assert (moved.outcome, moved.codes) == ("answer", (HO_CHIEU,))
+
+
+def test_a_follow_up_prefers_a_close_candidate_the_current_guide_lists_as_related(context: Context) -> None:
+    from retrieval.index import Hit  # noqa: PLC0415
+
+    # a search that ranks an unrelated guide first and a related one close behind
+    hits = [Hit(HO_CHIEU, "cap-ho-chieu", "Cấp hộ chiếu phổ thông", 0.6, 0.7, 0.3, 0.3),
+            Hit(KHAI_SINH, "dang-ky-khai-sinh", "Đăng ký khai sinh", 0.3, 0.6, 0.3, 0.3)]
+    base = dict(search=lambda text: hits, known_codes=context.known_codes, vocabulary=context.vocabulary,
+                naming=context.naming, titles=context.titles)
+    related = Context(**base, related={KET_HON: frozenset({KHAI_SINH})})  # type: ignore[arg-type]
+    unrelated = Context(**base, related={KET_HON: frozenset({KHAI_TU})})  # type: ignore[arg-type]
+    state = State(current=KET_HON, aspect="documents")
+    message = Message("thế còn cái kia thì sao", "ask_procedure", 0.9)
+    assert decide(message, state, related).codes == (KHAI_SINH,)
+    assert decide(message, state, unrelated).codes == (HO_CHIEU,)
+    # ... not one that trails far behind, and not in a conversation about nothing yet
+    far = [hits[0], Hit(KHAI_SINH, "dang-ky-khai-sinh", "Đăng ký khai sinh", 0.16, 0.5, 0.2, 0.2)]
+    assert decide(message, state, Context(**{**base, "search": lambda text: far},  # type: ignore[arg-type]
+                                          related={KET_HON: frozenset({KHAI_SINH})})).codes == (HO_CHIEU,)
+    assert decide(message, State(), related).codes == (HO_CHIEU,)
+
+
+def test_a_long_polite_message_is_searched_without_its_asides_too(context: Context) -> None:
+    seen: list[str] = []
+
+    def search(text: str) -> list[Any]:
+        seen.append(text)
+        return []
+
+    quiet = Context(search=search, known_codes=context.known_codes, titles=context.titles)
+    decide(Message("dạ e chào anh chị ạ, cho e hỏi đi đăng kí kết hôn có cần giấy khám sức khoẻ ko ạ",
+                   "ask_procedure", 0.9), State(), quiet)
+    assert "dang ki ket hon co kham suc khoe" in seen
