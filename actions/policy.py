@@ -416,7 +416,12 @@ def decide(message: Message, state: State, context: Context) -> Decision:
             return Decision("not_covered", (Reply("utter_out_of_scope"),),
                             replace(state, awaiting=None, options=(), pending=""))
 
-    # 6. not understood
+    # 6. not understood; what the NLU is sure is out of scope, with no procedure word and not
+    # one candidate, is declined as such ("hôm nay thời tiết thế nào": guides say "thời" and
+    # "tiết", so its words are not foreign, but it asks about nothing the bot does)
+    if (intent == "out_of_scope" and sure and found.kind == "none" and not follow_up
+            and not reading.procedure_words and not reading.junk):
+        return Decision("not_covered", (Reply("utter_out_of_scope"),), replace(state, awaiting=None, options=(), pending=""))
     if reading.junk or not text:
         return _missed(state, covered=True)
     if reading.procedure_words or asks:

@@ -246,3 +246,12 @@ def test_a_long_polite_message_is_searched_without_its_asides_too(context: Conte
     decide(Message("dạ e chào anh chị ạ, cho e hỏi đi đăng kí kết hôn có cần giấy khám sức khoẻ ko ạ",
                    "ask_procedure", 0.9), State(), quiet)
     assert "dang ki ket hon co kham suc khoe" in seen
+
+
+def test_a_sure_out_of_scope_question_with_no_candidate_is_declined_as_such(context: Context) -> None:
+    nothing = Context(search=lambda text: [], known_codes=context.known_codes, titles=context.titles)
+    weather = decide(Message("hôm nay thời tiết thế nào", "out_of_scope", 0.95), State(), nothing)
+    assert (weather.outcome, weather.replies[0].response) == ("not_covered", "utter_out_of_scope")
+    # a procedure the bot has no guide for is said so, with the offer of a clerk
+    missing = decide(Message("thủ tục cấp phép bay flycam thế nào", "out_of_scope", 0.95), State(), nothing)
+    assert missing.replies[0].response == "utter_not_covered"
