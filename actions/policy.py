@@ -237,6 +237,10 @@ def _social(outcome: Outcome, response: str, state: State) -> Decision:
     return Decision(outcome, (Reply(response),), replace(state, awaiting=None, misses=0, options=(), pending=""))
 
 
+def _out_of_scope(state: State) -> Decision:
+    return Decision("not_covered", (Reply("utter_out_of_scope"),), replace(state, awaiting=None, options=(), pending=""))
+
+
 def _missed(state: State, *, covered: bool) -> Decision:
     """Not understood: ask again the first time, then offer a clerk; a procedure the bot has
     no guide for is said so, with the offer of a clerk."""
@@ -413,15 +417,14 @@ def decide(message: Message, state: State, context: Context) -> Decision:
         if intent in ("affirm", "deny") and (reading.affirm or reading.deny):
             return _social("chitchat", "utter_ack", state)
         if intent == "out_of_scope" and not reading.procedure_words:
-            return Decision("not_covered", (Reply("utter_out_of_scope"),),
-                            replace(state, awaiting=None, options=(), pending=""))
+            return _out_of_scope(state)
 
     # 6. not understood; what the NLU is sure is out of scope, with no procedure word and not
     # one candidate, is declined as such ("hôm nay thời tiết thế nào": guides say "thời" and
     # "tiết", so its words are not foreign, but it asks about nothing the bot does)
     if (intent == "out_of_scope" and sure and found.kind == "none" and not follow_up
             and not reading.procedure_words and not reading.junk):
-        return Decision("not_covered", (Reply("utter_out_of_scope"),), replace(state, awaiting=None, options=(), pending=""))
+        return _out_of_scope(state)
     if reading.junk or not text:
         return _missed(state, covered=True)
     if reading.procedure_words or asks:

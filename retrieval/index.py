@@ -22,7 +22,7 @@ import numpy as np
 from guides.schema import Guide
 from retrieval.calibrate import Fusion, features
 from retrieval.encoder import InputForm, load_encoder, query_encoder
-from retrieval.lexical import STOP_TOKENS, LexicalScorer, Query, query_tokens, read_query
+from retrieval.lexical import LexicalScorer, Query, query_tokens, read_query
 from retrieval.passages import Passage
 from retrieval.siblings import choose
 from tthc_text import lexical_tokens, syllables
@@ -138,14 +138,7 @@ class SearchIndex:
         self.text = LexicalScorer([lexical_tokens(p.text) for p in passages], [p.guide for p in passages],
                                   len(guides))
         self.by_code = {g.code: i for i, g in enumerate(guides)}
-        # for telling siblings apart (retrieval.siblings): syllables of titles, of each name
-        # without aspect and filler words, and of all of a guide's passages
-        self._title_words = [frozenset(syllables(g.title)) for g in guides]
-        self._name_words: list[list[frozenset[str]]] = [[] for _ in guides]
-        self._text_words: list[frozenset[str]] = [frozenset(t for t in vocab if "_" not in t)
-                                                  for vocab in self.text.guide_vocab]
-        for p in names:
-            self._name_words[p.guide].append(frozenset(t for t in syllables(p.text) if t not in STOP_TOKENS))
+        self._title_words = [frozenset(syllables(g.title)) for g in guides]  # for retrieval.siblings
 
     # -- loading -----------------------------------------------------------------------
     @classmethod
@@ -263,9 +256,12 @@ class SearchIndex:
     def _siblings(self, query: Query, hits: list[Hit]) -> list[Hit]:
         """The hits with the sibling the query means first (:mod:`retrieval.siblings`)."""
         at = self.by_code
+        # a name's content syllables, from the name scorer's passages (aspect and filler words
+        # already left out); a guide's whole vocabulary from the text scorer's
         return choose(hits, title_words=lambda code: self._title_words[at[code]],
-                      names=lambda code: self._name_words[at[code]],
-                      text_words=lambda code: self._text_words[at[code]],
+                      names=lambda code: [frozenset(t for t in content if "_" not in t)
+                                          for content, _ in self.lexical.guide_passages[at[code]]],
+                      text_words=lambda code: self.text.guide_vocab[at[code]],
                       words=frozenset(t for t in query.terms if "_" not in t))
 
     def _curated_lead(self, query: Query, k: int) -> Hit | None:

@@ -18,6 +18,7 @@ circumstances from the message (:mod:`actions.variants`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import Protocol, TypeVar
 
@@ -50,7 +51,7 @@ def extra_words(longer: frozenset[str], shorter: frozenset[str]) -> frozenset[st
 
 
 def says(words: frozenset[str], extra: frozenset[str], names: Sequence[frozenset[str]],
-         other_text: frozenset[str]) -> bool:
+         other_text: AbstractSet[str]) -> bool:
     """Whether a message's ``words`` say a word a title adds (``extra``) or the whole of one
     of its ``names`` that is not all in the other sibling's text."""
     return bool(words & extra) or any(name <= words and not name <= other_text for name in names if name)
@@ -61,14 +62,15 @@ def choose(
     *,
     title_words: Callable[[str], frozenset[str]],
     names: Callable[[str], Sequence[frozenset[str]]],
-    text_words: Callable[[str], frozenset[str]],
+    text_words: Callable[[str], AbstractSet[str]],
     words: frozenset[str],
 ) -> list[H]:
     """The hits (best first) with the sibling the message means first.
 
     ``title_words(code)``: the folded syllables of a title; ``names(code)``: the content
     syllables (aspect and filler words left out) of each of its names (title, aliases);
-    ``text_words(code)``: every syllable of its indexed text; ``words``: the message's."""
+    ``text_words(code)``: the words of all its indexed text (syllables, and pairs, which a
+    name of syllables never needs); ``words``: the message's syllables."""
     ranked = list(hits)
     seen: set[frozenset[str]] = set()
     for _ in range(MAX_ROUNDS):
