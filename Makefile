@@ -103,9 +103,9 @@ deploy-files: $(VENV)/.installed
 
 ## --- tests -----------------------------------------------------------------------------
 # mypy per runtime: the packages each one runs (tthc_data and tthc_text run in both)
-MYPY_APP := actions console guides retrieval tthc tthc_data tthc_settings tthc_text web servers benchmarks \
+MYPY_APP := actions console dossiers guides retrieval tthc tthc_data tthc_settings tthc_text web servers benchmarks \
 	--exclude benchmarks/stages.py
-MYPY_RASA := connectors bot/components benchmarks/stages.py tthc_data tthc_text
+MYPY_RASA := connectors dossiers bot/components benchmarks/stages.py tthc_data tthc_text
 # ruff (unused or undefined names, import order), mypy, and the deployment files up to date
 lint: $(VENV)/.installed $(VENV_RASA)/.installed
 	$(VENV)/bin/ruff check .
@@ -122,7 +122,7 @@ test-app:
 	$(VENV)/bin/python -m pytest tests --ignore=tests/bot --ignore=tests/connectors
 
 test-rasa:
-	$(VENV_RASA)/bin/python -m pytest tests/bot tests/connectors tests/tthc_text tests/tthc_data
+	$(VENV_RASA)/bin/python -m pytest tests/bot tests/connectors tests/dossiers tests/tthc_text tests/tthc_data
 
 nlu-eval: $(VENV_RASA)/.installed
 	$(VENV_RASA)/bin/python -m bot.nlu_evaluation
@@ -132,6 +132,7 @@ bench: install index model
 	$(VENV)/bin/python -m benchmarks.service
 	$(VENV_RASA)/bin/python -m benchmarks.stages
 	$(VENV)/bin/python -m benchmarks.scale
+	$(VENV)/bin/python -m benchmarks.dossier
 
 clean:
 	rm -rf build bot/models .rasa

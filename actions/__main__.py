@@ -15,10 +15,15 @@ from rasa_sdk.executor import ActionExecutor
 
 from actions.compose import phrases
 from actions.cues import default_cues
+from actions.dossier_dialogue import load_dossier_cues
+from actions.dossier_poll import DossierPoller
+from actions.dossier_turn import DossierDesk
 from actions.knowledge import Knowledge
+from actions.onestop import HttpOneStop
 from actions.places import office_directory
 from actions.server import create_server
 from actions.turn import ActionRespond
+from dossiers.wording import phrases as dossier_phrases
 from retrieval.encoder import offline_mode
 from tthc_data.migrate import SchemaOutOfDate, require_current
 from tthc_settings import read_settings
@@ -46,6 +51,8 @@ def main() -> None:
         default_cues()
         phrases()
         office_directory()
+        load_dossier_cues()
+        dossier_phrases()
     except ValueError as error:
         raise SystemExit(f"a content file breaks its schema: {error}") from error
     logger.info("index ready: %d guides and entries", len(state.guides))
@@ -53,9 +60,13 @@ def main() -> None:
     # collection from now on (each full collection would walk them all, per request).
     gc.collect()
     gc.freeze()
+    onestop = HttpOneStop(settings.dossier_api_url, settings.dossier_api_key) if settings.dossier_api_url else None
     executor = ActionExecutor()
-    executor.register_action(ActionRespond(holder, settings))
+    executor.register_action(ActionRespond(holder, settings, DossierDesk(settings, onestop)))
     app = create_server(executor, settings.action_token())
+    if onestop is not None and settings.dossier_poll_interval > 0:
+        app.add_task(DossierPoller(settings, onestop).run(), name="dossier-poller")
+    logger.info("dossier lookup: %s", "on" if onestop else "off (DOSSIER_API_URL is not set)")
     # One process: the index loaded above is the one that serves (Sanic's worker processes
     # would each load their own copy, after the first request).
     app.run(host=settings.action_host, port=args.port, single_process=True, access_log=False, motd=False)

@@ -18,6 +18,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.compose import answer_slots, aspect_buttons, choice_buttons
 from actions.dialogue import handoff, store_feedback
+from actions.dossier_dialogue import next_step
+from actions.dossier_turn import DossierDesk, dossier_state_of
 from actions.knowledge import Knowledge, KnowledgeState
 from actions.places import office_for
 from actions.policy import Context, Decision, Message, Reply, State, Thresholds, decide
@@ -173,14 +175,16 @@ def carry_out(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tra
 
 
 class ActionRespond(Action):
-    """Answer one message, whatever it is (see :mod:`actions.policy`).
+    """Answer one message, whatever it is (see :mod:`actions.policy`); a message about a
+    submitted dossier goes to the dossier desk (:mod:`actions.dossier_turn`).
 
     Made once at the action server's start with what it answers from: the knowledge holder
-    (the index and guides) and the runtime's settings (thresholds, the database)."""
+    (the index and guides), the runtime's settings (thresholds, the database) and the desk."""
 
-    def __init__(self, knowledge: Knowledge, settings: Settings) -> None:
+    def __init__(self, knowledge: Knowledge, settings: Settings, desk: DossierDesk | None = None) -> None:
         self.knowledge = knowledge
         self.settings = settings
+        self.desk = desk or DossierDesk(settings, None)
 
     def name(self) -> str:
         return "action_respond"
@@ -189,12 +193,19 @@ class ActionRespond(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         message = message_of(tracker)
+        dossier = dossier_state_of(tracker)
+        step = next_step(message.text, dossier)
+        if step is not None:
+            return await self.desk.carry_out(step, dispatcher, tracker)
+        left: list[EventType] = []  # a lookup under way is left for the question asked instead
+        if dossier.stage is not None:
+            left = [SlotSet("dossier_stage", None), SlotSet("dossier_code", None)]
         try:
             state = self.knowledge.current()
             decision = decide(message, state_of(tracker), context_of(state, self.settings))
         except Exception:
             logger.exception("could not decide on %r", message.text)
             dispatcher.utter_message(response="utter_service_unavailable")
-            return [SlotSet("turn", {"outcome": "error", "codes": [], "aspect": None})]
+            return [*left, SlotSet("turn", {"outcome": "error", "codes": [], "aspect": None})]
         logger.debug("turn of %s: %s", tracker.sender_id, decision.record)
-        return carry_out(decision, dispatcher, tracker, state, message, self.settings)
+        return [*left, *carry_out(decision, dispatcher, tracker, state, message, self.settings)]

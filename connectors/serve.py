@@ -40,6 +40,8 @@ def enabled_channels(settings: RasaSettings) -> list[str]:
         channels.append("connectors.zalo.ZaloInput")
     if settings.telegram_enabled:  # its mode and secret are checked by the settings
         channels.append("connectors.telegram.TelegramInput")
+    if settings.dossier_webhook_enabled:
+        channels.append("connectors.dossier.DossierStatusInput")
     return channels
 
 

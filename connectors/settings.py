@@ -89,6 +89,15 @@ class RasaSettings(BaseSettings):
     telegram_mode: str = Field("webhook", description="webhook, or polling for local use (one server).")
     telegram_api_base: str = "https://api.telegram.org/bot"
 
+    # --- dossier status (README "Dossier status") ---
+    # signs the one-stop system's POST /webhooks/dossier/status; empty: that webhook is off
+    dossier_webhook_secret: Optional[str] = None  # noqa: UP007
+    dossier_webhook_max_skew: float = Field(300.0, gt=0)  # seconds between its timestamp and our clock
+    # Zalo: ordinary messages only this long after the citizen's last one; outside it the kind this
+    # OA may send ("transaction") or "none" (nothing sent, the refusal recorded)
+    zalo_cs_window_days: float = Field(7.0, gt=0)
+    zalo_outside_window: str = "none"
+
     class Config:
         env_file = ".env"
         env_file_encoding = "utf-8"
@@ -112,6 +121,9 @@ class RasaSettings(BaseSettings):
         if bool(values.get("zalo_app_id")) != bool(values.get("zalo_oa_secret_key")):
             raise ValueError("Zalo needs both ZALO_APP_ID and ZALO_OA_SECRET_KEY (the OA secret key checks "
                              "every event's signature); set both, or neither to leave Zalo off")
+        if values.get("zalo_outside_window") not in ("none", "transaction"):
+            raise ValueError("ZALO_OUTSIDE_WINDOW must be 'none' or 'transaction', not "
+                             f"{values.get('zalo_outside_window')!r}")
         for name in ("reply_timeout", "rate_limit_window", "delivery_poll_interval", "send_timeout"):
             if not values.get(name, 1) > 0:
                 raise ValueError(f"{name.upper()} must be more than 0")
@@ -125,6 +137,10 @@ class RasaSettings(BaseSettings):
     def action_token(self) -> str:
         """The key sent to the action server."""
         return local_key(REPO_ROOT / "build", "action-token", self.action_server_token)
+
+    @property
+    def dossier_webhook_enabled(self) -> bool:
+        return bool(self.dossier_webhook_secret)
 
     @property
     def zalo_enabled(self) -> bool:

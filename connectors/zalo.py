@@ -50,6 +50,9 @@ logger = logging.getLogger(__name__)
 CHANNEL = "zalo"
 TOKEN_EXPIRED = {-216, -124}  # access token expired / invalid
 RATE_LIMITED = {-32}
+# the user has not written to the OA within the window for consultation messages
+OUTSIDE_WINDOW = {-230}
+ENDPOINTS = {"cs": "/v3.0/oa/message/cs", "transaction": "/v3.0/oa/message/transaction"}
 # Events that are the user writing something other than text.
 UNSUPPORTED_EVENTS = {
     "user_send_image", "user_send_gif", "user_send_sticker", "user_send_file", "user_send_audio",
@@ -149,22 +152,29 @@ class ZaloApi:
             return token
 
     async def send(self, recipient: str, message: dict[str, Any]) -> None:
+        """Send one message: a consultation message (``message/cs``), or the kind the outbox
+        row names (``"_endpoint": "transaction"``, a dossier update outside Zalo's window)."""
+        body = {k: v for k, v in message.items() if k != "_endpoint"}
+        endpoint = ENDPOINTS.get(str(message.get("_endpoint") or "cs"), ENDPOINTS["cs"])
         token = await self.access_token()
-        error = await self._post(recipient, message, token)
+        error = await self._post(recipient, body, token, endpoint)
         if error in TOKEN_EXPIRED:
-            error = await self._post(recipient, message, await self.refresh(stale=token))
+            error = await self._post(recipient, body, await self.refresh(stale=token), endpoint)
             if error in TOKEN_EXPIRED:
                 raise DeliveryError("the Zalo access token is refused even after a refresh")
         if error in RATE_LIMITED:
             raise DeliveryError("Zalo rate limit", retry_after=60)
+        if error in OUTSIDE_WINDOW:
+            raise DeliveryError(f"Zalo refused the message (error {error}): the citizen has not written to the OA "
+                                "within the window for consultation messages", permanent=True)
         if error != 0:
             raise DeliveryError(f"Zalo refused the message (error {error})", permanent=True)
 
-    async def _post(self, recipient: str, message: dict[str, Any], token: str) -> int:
+    async def _post(self, recipient: str, message: dict[str, Any], token: str, endpoint: str = ENDPOINTS["cs"]) -> int:
         """Zalo's error code for one send (0 = sent); raises for a retryable failure."""
         try:
             answer = await self.client.post(
-                f"{self.settings.zalo_api_base}/v3.0/oa/message/cs",
+                f"{self.settings.zalo_api_base}{endpoint}",
                 headers={"access_token": token},
                 json={"recipient": {"user_id": recipient}, "message": message},
             )

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, inspect, text
 
 from tthc_text import valid_json
+from tthc_text.privacy import mask_all_digits
 
 LOW_CONFIDENCE = 0.5
 # Before turns were recorded, "not understood" was read from the NLU and the fallback action.
@@ -143,6 +144,8 @@ def _apply(conversation: Conversation, kind: str, timestamp: float, action: str 
             if turn.who == "user":
                 turn.outcome = str(record.get("outcome") or "")
                 turn.fallback = turn.outcome in NOT_UNDERSTOOD
+                if turn.outcome.startswith("dossier_"):  # a code or a proof: no digit shown
+                    turn.text = mask_all_digits(turn.text)
                 codes = record.get("codes") or []
                 # the procedure the turn was answered about (none for a greeting, a handoff...)
                 turn.procedure_code = str(codes[0]) if turn.outcome == "answer" and codes else None

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.events import Conversation
+from tthc_data import dossiers
 from tthc_data.tables import Feedback, HandoffTicket, as_utc
 from tthc_text.privacy import mask_personal_data
 
@@ -28,6 +29,8 @@ class Dashboard:
     helpful: list[int]  # feedback per day
     not_helpful: list[int]
     totals: dict[str, Any] = field(default_factory=dict)
+    dossier_lookups: list[int] = field(default_factory=list)  # lookups (proofs checked or refused) per day
+    dossier_follows: list[int] = field(default_factory=list)  # followings started per day
 
 
 def dashboard(conversations: dict[str, Conversation], session: Session, since: dt.date, until: dt.date) -> Dashboard:
@@ -57,6 +60,15 @@ def dashboard(conversations: dict[str, Conversation], session: Session, since: d
         day = _day(feedback.created_at)
         if day in index:
             (helpful if feedback.helpful else not_helpful)[index[day]] += 1
+    lookups, follows = [0] * len(days), [0] * len(days)
+    engine = session.get_bind()
+    for at in dossiers.audited_since(engine, "dossier.lookup", start):  # type: ignore[arg-type]
+        if _day(at) in index:
+            lookups[index[_day(at)]] += 1
+    for started in dossiers.subscriptions_since(engine, start.timestamp()):  # type: ignore[arg-type]
+        day = dt.datetime.fromtimestamp(started, dt.timezone.utc).date()
+        if day in index:
+            follows[index[day]] += 1
     total_users = sum(users)
     return Dashboard(
         days=[d.isoformat() for d in days],
@@ -64,7 +76,8 @@ def dashboard(conversations: dict[str, Conversation], session: Session, since: d
         top_procedures=procedures.most_common(10),
         fallback_rate=[round(f / u, 3) if u else 0.0 for f, u in zip(fallbacks, users)],
         handoffs=handoffs, helpful=helpful, not_helpful=not_helpful,
-        totals={"messages": total_users, "conversations": sum(1 for c in conversations.values() if c.user_turns),
+        dossier_lookups=lookups, dossier_follows=follows,
+        totals={"dossier_lookups": sum(lookups), "dossier_follows": sum(follows),"messages": total_users, "conversations": sum(1 for c in conversations.values() if c.user_turns),
                 "fallback_rate": round(sum(fallbacks) / total_users, 3) if total_users else 0.0,
                 "handoffs": sum(handoffs), "helpful": sum(helpful), "not_helpful": sum(not_helpful)},
     )

@@ -6,7 +6,7 @@
         web ─► console
         actions      connectors (Rasa runtime)
         retrieval
-        guides   tthc_data   tthc_settings   bot
+        guides   tthc_data   tthc_settings   bot   dossiers
         tthc_text
 
 Nothing imports ``tests``; channels and actions never reach into the console; the data layer
@@ -28,12 +28,13 @@ ALLOWED: dict[str, set[str]] = {
     "tthc_text": set(),
     "tthc_settings": BASE,
     "tthc_data": BASE,
+    "dossiers": BASE,
     "guides": BASE,
     "bot": BASE,
     "retrieval": BASE | {"guides", "tthc_settings"},
-    "connectors": BASE | {"tthc_data", "bot"},
-    "actions": BASE | {"tthc_data", "tthc_settings", "guides", "retrieval"},
-    "console": BASE | {"tthc_data", "tthc_settings", "guides", "retrieval"},
+    "connectors": BASE | {"tthc_data", "bot", "dossiers"},
+    "actions": BASE | {"tthc_data", "tthc_settings", "guides", "retrieval", "dossiers"},
+    "console": BASE | {"tthc_data", "tthc_settings", "guides", "retrieval", "dossiers"},
     "web": BASE | {"tthc_data", "tthc_settings", "console"},
 }
 PROJECT = set(ALLOWED) | {"tthc", "servers", "benchmarks", "tests"}

@@ -201,3 +201,49 @@ tokens = Table(
     Column("expires_at", Float),
     Column("updated_at", Float, nullable=False),
 )
+
+
+# --- dossier status (see tthc_data.dossiers): only the code, the subscriber's channel id and
+# the status history needed not to send the same news twice -----------------------------
+dossier_subscriptions = Table(
+    "dossier_subscription",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(32), nullable=False, index=True),
+    Column("channel", String(32), nullable=False),
+    Column("recipient", String(128), nullable=False, index=True),  # the platform id (web: the widget's id)
+    Column("created_at", Float, nullable=False, index=True),
+    Column("ended_at", Float),
+    Column("ended_reason", String(32), nullable=False, default=""),  # citizen / completed / returned / cancelled
+)
+
+dossier_statuses = Table(
+    "dossier_status",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(32), nullable=False, index=True),
+    # "webhook:<event_id>" or "poll:<time>": an event handled once
+    Column("event_key", String(160), nullable=False, unique=True),
+    Column("status", String(24), nullable=False),
+    Column("fingerprint", String(32), nullable=False),  # what the citizen was told (dossiers.record)
+    Column("received_at", Float, nullable=False, index=True),
+    Column("notified", Integer, nullable=False, default=0),  # messages queued for it
+)
+
+dossier_failed_proofs = Table(
+    "dossier_failed_proof",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # SHA-256 of the sender (as the rate limiter reads ids) and of the code tried: counted, never shown
+    Column("sender_hash", String(64), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False, index=True),
+    Column("at", Float, nullable=False, index=True),
+)
+
+dossier_watches = Table(
+    "dossier_watch",
+    metadata,
+    # a followed dossier of a one-stop system without a webhook: when it is next polled
+    Column("code", String(32), primary_key=True),
+    Column("next_check_at", Float, nullable=False, index=True),
+)

@@ -8,6 +8,7 @@ embedding model; nothing is downloaded.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -102,6 +103,25 @@ class Settings(BaseSettings):
     staff_telegram_chat_id: str | None = None  # a staff Telegram group told of new handoff tickets
     retention_days: int = Field(default=365, ge=1)  # older conversations are deleted by `tthc console purge`
 
+    # Dossier status (the city's one-stop system, see README "Dossier status")
+    dossier_api_url: str | None = Field(
+        default=None,
+        description="The one-stop system's bridge (the contract in actions/onestop.py). Empty: lookups "
+                    "are not offered; the bot says where to look instead.",
+    )
+    dossier_api_key: str | None = None  # sent as "Authorization: Bearer <key>"
+    dossier_timeout: float = Field(default=3.0, gt=0, le=30)  # the whole lookup, retries included
+    # seconds between polls of a followed dossier, for a one-stop system without the webhook; 0: no polls
+    dossier_poll_interval: float = Field(default=0.0, ge=0)
+    dossier_failed_proof_limit: int = Field(default=5, ge=1)  # per sender and per code, per hour
+    # a failed proof is answered after at least this long, whatever the one-stop system took:
+    # an unknown code and a wrong proof cannot be told apart by the time
+    dossier_failed_reply_seconds: float = Field(default=1.0, ge=0)
+    # Zalo lets an OA send ordinary messages this long after the citizen's last message; outside
+    # it, what this OA may send: "transaction" (a transaction message) or "none" (recorded as refused)
+    zalo_cs_window_days: float = Field(default=7.0, gt=0)
+    zalo_outside_window: Literal["none", "transaction"] = "none"
+
     @model_validator(mode="after")
     def _combinations_make_sense(self) -> Settings:
         """Settings that only fail together stop the start with their reason."""
@@ -114,6 +134,8 @@ class Settings(BaseSettings):
         if self.console_https_only and not self.public_url.startswith("https://"):
             raise ValueError("CONSOLE_HTTPS_ONLY is set but PUBLIC_URL is not https://: the links sent to "
                              "staff would open a console whose session cookie the browser never sends")
+        if self.dossier_api_url and not self.dossier_api_url.startswith(("https://", "http://")):
+            raise ValueError(f"DOSSIER_API_URL must start with https:// or http://, not {self.dossier_api_url!r}")
         if self.web_port == self.action_port and self.web_host == self.action_host:
             raise ValueError(f"WEB_PORT and ACTION_PORT are both {self.web_port} on {self.web_host}")
         return self

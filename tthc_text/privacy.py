@@ -1,9 +1,11 @@
 """Masking personal data in what staff see and export: phone numbers, CCCD/CMND numbers,
-e-mail addresses (Decree 13/2023/NĐ-CP: show only what the work needs)."""
+e-mail addresses, dossier codes (Decree 13/2023/NĐ-CP: show only what the work needs)."""
 
 from __future__ import annotations
 
 import re
+
+from tthc_text.dossier_codes import mask_codes
 
 MASK = "•"
 
@@ -26,9 +28,16 @@ def _mask_email(match: re.Match[str]) -> str:
 
 
 def mask_personal_data(text: str) -> str:
-    """The text with e-mail addresses, phone numbers and ID numbers masked."""
+    """The text with e-mail addresses, phone numbers, ID numbers and dossier codes masked."""
     if not text:
         return text
+    text = mask_codes(text)
     text = EMAIL.sub(_mask_email, text)
     text = PHONE.sub(lambda m: _mask_digits(m.group(0)), text)
     return ID_NUMBER.sub(lambda m: _mask_digits(m.group(0)), text)
+
+
+def mask_all_digits(text: str) -> str:
+    """Every digit hidden: what a citizen typed to prove a dossier is theirs (the last
+    digits of a phone number) is never shown, whatever else the message says."""
+    return "".join(MASK if c.isdigit() else c for c in text) if text else text

@@ -23,8 +23,10 @@ from console.deps import (
 )
 from console.events import LOW_CONFIDENCE, Conversation, load_conversations
 from guides.aspects import domain_intents
+from tthc_data import dossiers
 from tthc_data.engine import session_scope
 from tthc_data.tables import Feedback, HandoffTicket, StaffUser
+from tthc_text.conversation_keys import platform_id
 
 router = APIRouter()
 
@@ -84,8 +86,10 @@ def transcript(request: Request, console: Console, sender_id: str, user: StaffUs
     with session_scope(console.engine) as session:
         tickets = list(session.scalars(select(HandoffTicket).where(HandoffTicket.sender_id == sender_id)))
         staff = [(r, t) for t in tickets for r in handoff.replies_of(session, t.id)]
+    channel = conversation.channel or ""
+    dossier_updates = dossiers.updates_to(console.engine, channel=channel, recipient=platform_id(channel, sender_id))
     return console.page(request, "transcript.html", user, conversation=conversation, tickets=tickets,
-                        staff_replies=staff, intents=domain_intents(), threshold=LOW_CONFIDENCE,
+                        staff_replies=staff, dossier_updates=dossier_updates, intents=domain_intents(), threshold=LOW_CONFIDENCE,
                         titles=console.library.titles())
 
 

@@ -154,7 +154,8 @@ class ZaloMessage:
 
 
 class FakeZalo(FakePlatform):
-    """Zalo's OA API: send CS messages with a valid access token, refresh tokens."""
+    """Zalo's OA API: send CS messages with a valid access token (within the window after the
+    user's last message, when told to enforce it), transaction messages, refresh tokens."""
 
     def __init__(self, access_token: str = "access-1", refresh_token: str = "refresh-1",
                  app_id: str = "app-1", app_secret: str = "app-secret") -> None:
@@ -166,6 +167,12 @@ class FakeZalo(FakePlatform):
         self.sent: list[ZaloMessage] = []
         self.refreshes = 0
         self.not_following: set[str] = set()
+        # Zalo's rule for consultation messages: only within the window after the user's last
+        # message to the OA (``interactions``: user -> when); enforced when ``enforce_window``
+        self.enforce_window = False
+        self.window_seconds = 7 * 24 * 3600.0
+        self.interactions: dict[str, float] = {}
+        self.refused: list[ZaloMessage] = []
         self._tokens = itertools.count(2)
 
     def expire_token(self) -> None:
@@ -180,6 +187,19 @@ class FakeZalo(FakePlatform):
     def answer(self, path: str, headers: dict[str, str], params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self.lock:
             self.requests.append((path, params))
+            if path == "/v3.0/oa/message/transaction":
+                if headers.get("access_token") != self.access_token:
+                    return 200, {"error": -216, "message": "Access token is invalid"}
+                user_id = str((params.get("recipient") or {}).get("user_id", ""))
+                message = params.get("message") or {}
+                payload = ((message.get("attachment") or {}).get("payload") or {}) if isinstance(message, dict) else {}
+                if not user_id or not str(payload.get("template_type", "")).startswith("transaction_") \
+                        or not payload.get("elements"):
+                    return 200, {"error": -201, "message": "Parameters are invalid"}
+                if user_id in self.not_following:
+                    return 200, {"error": -213, "message": "User has not followed the OA"}
+                self.sent.append(ZaloMessage(user_id, message))
+                return 200, {"error": 0, "message": "Success", "data": {"msg_id": f"m{len(self.sent)}"}}
             if path == "/v3.0/oa/message/cs":
                 if headers.get("access_token") != self.access_token:
                     return 200, {"error": -216, "message": "Access token is invalid"}
@@ -191,6 +211,9 @@ class FakeZalo(FakePlatform):
                     return 200, {"error": -201, "message": "text is too long"}
                 if user_id in self.not_following:
                     return 200, {"error": -213, "message": "User has not followed the OA"}
+                if self.enforce_window and time.time() - self.interactions.get(user_id, -1e18) > self.window_seconds:
+                    self.refused.append(ZaloMessage(user_id, message))
+                    return 200, {"error": -230, "message": "User has not interacted with the OA in the window"}
                 self.sent.append(ZaloMessage(user_id, message))
                 return 200, {"error": 0, "message": "Success", "data": {"msg_id": f"m{len(self.sent)}",
                                                                        "user_id": user_id}}
