@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+from typing import Any
 
 from rasa_sdk.executor import ActionExecutor
 
@@ -65,7 +66,12 @@ def main() -> None:
     executor.register_action(ActionRespond(holder, settings, DossierDesk(settings, onestop)))
     app = create_server(executor, settings.action_token())
     if onestop is not None and settings.dossier_poll_interval > 0:
-        app.add_task(DossierPoller(settings, onestop).run(), name="dossier-poller")
+        poller = DossierPoller(settings, onestop)
+
+        async def start_polling(running: Any, _loop: Any) -> None:  # a task needs the running loop
+            running.add_task(poller.run(), name="dossier-poller")
+
+        app.register_listener(start_polling, "after_server_start")
     logger.info("dossier lookup: %s", "on" if onestop else "off (DOSSIER_API_URL is not set)")
     # One process: the index loaded above is the one that serves (Sanic's worker processes
     # would each load their own copy, after the first request).

@@ -57,7 +57,12 @@ class DossierPoller:
                 continue
             if record is None:
                 continue
-            if await asyncio.to_thread(store.last_fingerprint, engine, code) == record.fingerprint():
+            last = await asyncio.to_thread(store.last_fingerprint, engine, code)
+            if last is None:  # followed before anything was recorded: what it says now is the baseline
+                await asyncio.to_thread(store.record_baseline, engine, code=code, status=record.status,
+                                        fingerprint=record.fingerprint())
+                continue
+            if last == record.fingerprint():
                 continue  # nothing new to tell
             outcome = await asyncio.to_thread(notify, settings, record, f"poll:{code}:{time.time():.6f}")
             changes += not outcome.duplicate

@@ -105,9 +105,24 @@ class DossierDesk:
             logger.exception("could not follow dossier %s", mask_code(code))
             dispatcher.utter_message(response="utter_service_unavailable")
             return "error"
+        if interval > 0:
+            await self._baseline(code)
         await self._audit("dossier.follow", code, channel, "new" if new else "already")
         dispatcher.utter_message(response="utter_dossier_followed" if new else "utter_dossier_already_followed")
         return "follow"
+
+    async def _baseline(self, code: str) -> None:
+        """For a polled system: record what the dossier says now, so the first poll does not
+        repeat the status the citizen was just shown (the poll records it when this fails)."""
+        if self.onestop is None:
+            return
+        try:
+            record = await self.onestop.lookup(code, deadline=time.monotonic() + self.settings.dossier_timeout)
+            if record is not None:
+                await asyncio.to_thread(store.record_baseline, self.engine, code=code, status=record.status,
+                                        fingerprint=record.fingerprint())
+        except Exception:  # noqa: BLE001 - the first poll records it instead
+            logger.warning("could not record what dossier %s says now; the first poll will", mask_code(code))
 
     async def _check(self, step: Step, channel: str, tracker: Tracker,
                      dispatcher: CollectingDispatcher) -> tuple[str, DossierState]:
@@ -138,7 +153,8 @@ class DossierDesk:
             await self._audit("dossier.lookup", code, channel, "not_verified")
             await asyncio.sleep(max(0.0, settings.dossier_failed_reply_seconds - (time.monotonic() - started)))
             dispatcher.utter_message(response="utter_dossier_not_found")
-            return "not_found", state
+            # the reply asks to send them again: digits next are a new proof for this code
+            return "not_found", DossierState("proof", code, state.verified)
         await self._audit("dossier.lookup", code, channel, "found")
         today = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()  # Vietnam's date
         dispatcher.utter_message(text=lookup_text(lookup.record, today,

@@ -183,6 +183,23 @@ def _last_fingerprint(conn: Connection, code: str) -> str | None:
     return str(row[0]) if row else None
 
 
+def record_baseline(engine: Engine, *, code: str, status: str, fingerprint: str, now: float | None = None) -> bool:
+    """What a polled dossier says when its first follower starts: the polls then tell only a
+    change from it (not the status the citizen was just shown). Nothing is recorded when the
+    code already has a status; True if this call recorded it."""
+    now = time.time() if now is None else now
+    try:
+        with engine.begin() as conn:
+            if _last_fingerprint(conn, code) is not None:
+                return False
+            conn.execute(dossier_statuses.insert().values(
+                code=code, event_key=f"baseline:{code}:{now:.6f}"[:160], status=status, fingerprint=fingerprint,
+                received_at=now, notified=0))
+    except IntegrityError:  # another replica recorded it at the same moment
+        return False
+    return True
+
+
 def last_message_at(conn: Connection, channel: str, sender: str) -> float | None:
     """When the platform last delivered a message from this user (the channels' inbox)."""
     value = conn.execute(select(func.max(inbox.c.received_at)).where(

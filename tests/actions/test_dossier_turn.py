@@ -91,6 +91,21 @@ def test_a_passed_proof_answers_and_may_then_follow(settings: Settings) -> None:
     assert store.subscriptions_of(engine, channel="telegram", recipient="42") == []
 
 
+def test_following_a_polled_dossier_tells_only_what_changes_after(settings: Settings, fake: FakeOneStop) -> None:
+    from actions.dossier_poll import DossierPoller
+
+    polled = settings.model_copy(update={"dossier_poll_interval": 60.0})
+    desk, engine = desk_for(polled), engine_for(settings.database_url)
+    _, slots, _ = lookup(desk, CODE, "5678")
+    say(desk, "theo dõi hồ sơ này", slots)
+    assert store.last_fingerprint(engine, CODE) is not None  # what the citizen was just shown
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE dossier_watch SET next_check_at = 0")
+    poller = DossierPoller(polled, HttpOneStop(fake.url, backoff=0.05))
+    assert asyncio.run(poller.poll_once()) == 0
+    assert store.updates_to(engine, channel="telegram", recipient="42") == []
+
+
 def test_a_wrong_code_and_a_wrong_proof_look_the_same(settings: Settings) -> None:
     desk = desk_for(settings)
     wrong_code, slots_a, seconds_a = lookup(desk, UNKNOWN, "5678", sender="web-a", channel="web")
@@ -99,6 +114,15 @@ def test_a_wrong_code_and_a_wrong_proof_look_the_same(settings: Settings) -> Non
     assert slots_a["dossier_verified"] is None and slots_b["dossier_verified"] is None
     # the fake took 0.25 s longer over the wrong proof; both replies wait for the same floor
     assert abs(seconds_a - seconds_b) < 0.15 and min(seconds_a, seconds_b) >= 0.6
+
+
+def test_after_a_wrong_proof_the_digits_sent_again_are_checked(settings: Settings) -> None:
+    desk = desk_for(settings.model_copy(update={"dossier_failed_reply_seconds": 0.0}))
+    sent, slots, _ = lookup(desk, CODE, "1111")
+    assert sent[0]["response"] == "utter_dossier_not_found"
+    assert (slots["dossier_stage"], slots["dossier_code"]) == ("proof", CODE)
+    sent, slots, _ = say(desk, "à nhầm, 5678", slots)
+    assert "đã có kết quả" in sent[0]["text"] and slots["dossier_verified"] == CODE
 
 
 def test_five_failed_proofs_pause_lookups_of_that_code_whoever_asks(settings: Settings) -> None:
@@ -153,17 +177,26 @@ def test_a_poll_sends_what_changed_once(settings: Settings, fake: FakeOneStop) -
 
     engine = engine_for(settings.database_url)
     polled = settings.model_copy(update={"dossier_poll_interval": 60.0})
+
+    def due_now() -> None:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE dossier_watch SET next_check_at = 0")
+
     store.subscribe(engine, code=CODE, channel="web", recipient="web-p", poll_after=-1)
     poller = DossierPoller(polled, HttpOneStop(fake.url, backoff=0.05))
-    assert asyncio.run(poller.poll_once()) == 1  # the first news: the dossier has its result
+    # followed with nothing recorded yet: the first poll notes what it says, tells nothing the citizen saw
+    assert asyncio.run(poller.poll_once()) == 0
+    assert store.last_fingerprint(engine, CODE) is not None
+    assert store.updates_to(engine, channel="web", recipient="web-p") == []
+    fake.update(CODE, status="needs_documents", missing=["Bản sao giấy chứng nhận kết hôn"])
     assert asyncio.run(poller.poll_once()) == 0  # claimed for the next 60 s: not polled again
-    with engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE dossier_watch SET next_check_at = 0")
+    due_now()
+    assert asyncio.run(poller.poll_once()) == 1  # the change
+    due_now()
     assert asyncio.run(poller.poll_once()) == 0  # polled, nothing new
-    fake.update(CODE, status="completed")
-    with engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE dossier_watch SET next_check_at = 0")
+    fake.update(CODE, status="completed", missing=[])
+    due_now()
     assert asyncio.run(poller.poll_once()) == 1
     texts = [u.text for u in store.updates_to(engine, channel="web", recipient="web-p")]
-    assert len(texts) == 2 and "đã có kết quả" in texts[0] and "ngừng theo dõi" in texts[1]
+    assert len(texts) == 2 and "giấy chứng nhận kết hôn" in texts[0] and "ngừng theo dõi" in texts[1]
     assert store.subscriptions_of(engine, channel="web", recipient="web-p") == []

@@ -13,9 +13,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from servers.fake_onestop import FakeOneStop
 from servers.ports import free_port
 from servers.process import RASA_PYTHON, REPO_ROOT, Service
-from tests.fakes.platform_server import FakeTelegram, FakeZalo
+from servers.fake_platforms import FakeTelegram, FakeZalo
 from tests.integration.harness import STAFF_CHAT, Bot, Platforms
 from tests.system_packages import require
 
@@ -27,8 +28,20 @@ def platforms() -> Iterator[Platforms]:
         yield Platforms(zalo, telegram, zalo_oa_secret="it-oa-secret", telegram_secret="it-webhook-secret")
 
 
+ONESTOP_KEY = "it-onestop-key"
+DOSSIER_SECRET = "it-dossier-secret"
+
+
 @pytest.fixture(scope="session")
-def bot(tmp_path_factory: pytest.TempPathFactory, platforms: Platforms) -> Iterator[Bot]:
+def onestop() -> Iterator[FakeOneStop]:
+    """A local fake of the city's one-stop system (its dossiers are added by each test)."""
+    with FakeOneStop() as server:
+        server.misbehaviour.api_key = ONESTOP_KEY
+        yield server
+
+
+@pytest.fixture(scope="session")
+def bot(tmp_path_factory: pytest.TempPathFactory, platforms: Platforms, onestop: FakeOneStop) -> Iterator[Bot]:
     if not RASA_PYTHON.exists() or not list((REPO_ROOT / "bot" / "models").glob("*.tar.gz")):
         pytest.skip("needs .venv-rasa and a trained model: run `make test`")
     if not (REPO_ROOT / "build" / "index" / "manifest.json").exists():
@@ -71,6 +84,10 @@ def bot(tmp_path_factory: pytest.TempPathFactory, platforms: Platforms) -> Itera
         # new handoff tickets are announced to this staff Telegram group
         "STAFF_TELEGRAM_CHAT_ID": STAFF_CHAT,
         "PUBLIC_URL": "https://tthc.example.gov.vn",
+        # dossier lookups ask the fake one-stop system, which reports changes to the signed webhook
+        "DOSSIER_API_URL": onestop.url,
+        "DOSSIER_API_KEY": ONESTOP_KEY,
+        "DOSSIER_WEBHOOK_SECRET": DOSSIER_SECRET,
     }
     actions = Service(
         "actions", [sys.executable, "-m", "actions"], env, f"http://127.0.0.1:{action_port}/health", tmp / "actions.log"
@@ -84,7 +101,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory, platforms: Platforms) -> Itera
     actions.start()
     rasa.start()
     yield Bot(rasa, actions, f"http://127.0.0.1:{rasa_port}", database_url, tracker_url, platforms,
-              f"http://127.0.0.1:{action_port}", action_token)
+              f"http://127.0.0.1:{action_port}", action_token, onestop, DOSSIER_SECRET)
     rasa.stop()
     actions.stop()
 

@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
+from servers.fake_onestop import FakeOneStop
 from servers.process import Service
-from tests.fakes.platform_server import FakeTelegram, FakeZalo
+from servers.fake_platforms import FakeTelegram, FakeZalo
 
 STAFF_CHAT = "-100777"  # the staff Telegram group of the test bot
 
@@ -31,6 +36,8 @@ class Bot:
     platforms: Platforms
     action_url: str = ""  # the action server's base URL
     action_token: str = ""  # the key Rasa sends it
+    onestop: FakeOneStop | None = None  # the city's one-stop system the dossier lookups ask
+    dossier_secret: str = ""  # signs its status reports to POST /webhooks/dossier/status
 
     def say(self, sender: str, message: str) -> list[dict[str, object]]:
         response = httpx.post(
@@ -38,3 +45,24 @@ class Bot:
         )
         assert response.status_code == 200, response.text
         return response.json()
+
+
+def zalo_post(bot: Bot, body: dict[str, Any], secret: str | None = None) -> httpx.Response:
+    raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    key = secret if secret is not None else bot.platforms.zalo_oa_secret
+    mac = hashlib.sha256(body["app_id"].encode() + raw + body["timestamp"].encode() + key.encode()).hexdigest()
+    return httpx.post(f"{bot.rasa_url}/webhooks/zalo/webhook", content=raw, timeout=10,
+                      headers={"X-ZEvent-Signature": f"mac={mac}", "content-type": "application/json"})
+
+
+def telegram_post(bot: Bot, update: dict[str, Any], secret: str | None = None) -> httpx.Response:
+    return httpx.post(f"{bot.rasa_url}/webhooks/telegram/webhook", json=update, timeout=10,
+                      headers={"X-Telegram-Bot-Api-Secret-Token": secret or bot.platforms.telegram_secret})
+
+
+def wait_for_count(count: Any, expected: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and count() < expected:
+        time.sleep(0.1)
+    time.sleep(0.5)  # nothing more should arrive
+    assert count() == expected, f"expected {expected} messages, got {count()}"

@@ -7,7 +7,6 @@ questions and the same button tap must give the same answers on all three.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import itertools
 import json
@@ -18,34 +17,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fakes.platform_server import telegram_callback_update, telegram_text_update, zalo_event
-from tests.integration.harness import Bot
+from servers.fake_platforms import telegram_callback_update, telegram_text_update, zalo_event
+from tests.integration.harness import Bot, telegram_post, wait_for_count, zalo_post
 
 pytestmark = pytest.mark.slow
 
 QUESTIONS = ["làm giấy khai sinh cần giấy tờ gì", "con le phi thi sao"]
 _ids = itertools.count(1000)
-
-
-def zalo_post(bot: Bot, body: dict[str, Any], secret: str | None = None) -> httpx.Response:
-    raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    key = secret if secret is not None else bot.platforms.zalo_oa_secret
-    mac = hashlib.sha256(body["app_id"].encode() + raw + body["timestamp"].encode() + key.encode()).hexdigest()
-    return httpx.post(f"{bot.rasa_url}/webhooks/zalo/webhook", content=raw, timeout=10,
-                      headers={"X-ZEvent-Signature": f"mac={mac}", "content-type": "application/json"})
-
-
-def telegram_post(bot: Bot, update: dict[str, Any], secret: str | None = None) -> httpx.Response:
-    return httpx.post(f"{bot.rasa_url}/webhooks/telegram/webhook", json=update, timeout=10,
-                      headers={"X-Telegram-Bot-Api-Secret-Token": secret or bot.platforms.telegram_secret})
-
-
-def wait_for_count(count: Any, expected: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and count() < expected:
-        time.sleep(0.1)
-    time.sleep(0.5)  # nothing more should arrive
-    assert count() == expected, f"expected {expected} messages, got {count()}"
 
 
 def test_the_same_conversation_gives_the_same_answers_on_web_zalo_and_telegram(bot: Bot) -> None:
@@ -165,15 +143,17 @@ def test_a_web_client_choosing_a_telegram_chats_id_shares_nothing_with_that_chat
     telegram_post(bot, telegram_text_update(next(_ids), chat_id, "tôi muốn gặp cán bộ, cccd 001099012345"))
     wait_for_count(lambda: len(bot.platforms.telegram.texts_to(str(chat_id))), 1)
     engine = engine_for(bot.database_url)
+    with session_scope(engine) as session:  # committed first: an open write would lock SQLite for the outbox
+        if session.query(StaffUser).first() is None:
+            session.add(StaffUser(username="it-clerk", password_hash="x", role="clerk"))
     with session_scope(engine) as session:
         tickets = {t.sender_id: t for t in session.query(HandoffTicket).filter(
             HandoffTicket.sender_id.in_([str(chat_id), f"telegram:{chat_id}"]))}
         assert set(tickets) == {str(chat_id), f"telegram:{chat_id}"}  # two tickets, nothing merged
         assert "001099012345" not in (tickets[str(chat_id)].last_message or "")
         assert tickets[f"telegram:{chat_id}"].channel == "telegram"
-        staff = session.query(StaffUser).first() or StaffUser(username="it-clerk", password_hash="x", role="clerk")
-        session.add(staff)
-        session.flush()
+        staff = session.query(StaffUser).first()
+        assert staff is not None
         reply(session, engine, tickets[f"telegram:{chat_id}"], staff, "Dạ, cán bộ phường xin trả lời anh/chị.")
     wait_for_count(lambda: len(bot.platforms.telegram.texts_to(str(chat_id))), 2)  # to the Telegram chat
     store = shared_store(bot.database_url)

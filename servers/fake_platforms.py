@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlparse
 
 
@@ -24,6 +24,9 @@ class Failure:
     status: int = 500
     body: dict[str, Any] | None = None
     delay: float = 0.0
+
+
+_Fake = TypeVar("_Fake", bound="FakePlatform")
 
 
 class FakePlatform:
@@ -44,7 +47,7 @@ class FakePlatform:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> FakePlatform:
+    def __enter__(self: _Fake) -> _Fake:
         self.thread.start()
         return self
 
