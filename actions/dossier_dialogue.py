@@ -36,6 +36,7 @@ StepKind = Literal[
     "follow_needs_lookup",  # "theo dõi hồ sơ" before any lookup
     "unfollow",
     "cancel",  # the citizen gave up the lookup
+    "without",  # ... because they have no code or no such phone number: where to ask instead
 ]
 
 
@@ -44,6 +45,8 @@ class DossierCueFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     status: list[str]
+    alone: list[str]
+    lookup_verbs: list[str]
     own: list[str]
     own_pronouns: list[str]
     handed_in: list[str]
@@ -52,11 +55,18 @@ class DossierCueFile(BaseModel):
     follow: list[str]
     unfollow: list[str]
     cancel: list[str]
+    without: list[str]
+    notify: list[str]
+    notify_when: list[str]
+    notify_off: list[str]
 
 
 @dataclass(frozen=True)
 class DossierCues:
     status: _Matcher
+    alone: frozenset[str]
+    check_for_me: re.Pattern[str]  # "kiem tra giup toi ho so", "xem giup em ho so em gui"
+    lookup_verbs: _Matcher
     own: _Matcher
     own_named: re.Pattern[str]  # "ho so cap doi cccd cua toi"
     handed_in: re.Pattern[str]  # "ho so dang ky tam tru da duoc duyet chua"
@@ -65,10 +75,29 @@ class DossierCues:
     follow: _Matcher
     unfollow: _Matcher
     cancel: _Matcher
+    without: _Matcher
+    notify_me: re.Pattern[str]  # "bao cho toi", "nhan tin cho c", "duoc bao khi"
+    notify_when: _Matcher
+    notify_off: re.Pattern[str]  # "khong can bao nua", "huy dang ky nhan thong bao"
+    after_off: frozenset[str]  # the words that may follow it in a message that is only that
 
 
 # at most this many words between "ho so" and whose it is, or what is asked of it
-_NAMED = r"(?: \S+){0,8}"
+_NAMED = r"(?: \S+){0,10}"
+# what may follow "stop telling me" in a message that is only that ("... ho so nay cho toi nhe")
+_AFTER_OFF = frozenset("ho so nay do cho tin gi ve nua nhe nha a ad oi dau di cam on ban voi".split())
+# "bao" as in "bao nhiêu", "bao lâu", "bao giờ", "bảo vệ" is not "báo" (tell)
+_NOT_TELL = re.compile(r"(?<!\S)bao (?=(?:nhieu|lau|gio|lam|hiem|ham|tri|quat|gom|dam|ve)(?!\S))")
+
+
+# what follows "báo cho tôi" when it asks to be told: "biết", "khi ...", a particle
+_TOLD_THEN = "(?:biet|khi|neu|nhe|nha|nhen|voi|ngay|luon|a|ad|oi|nhi|ha|nghe|sau|lien|som|voi|di|giup|dum|gium|thi|nhe)"
+# longer messages are questions about a procedure, whatever words they use
+_AT_MOST_WORDS = 20
+
+
+def _untold(folded: str) -> str:
+    return _NOT_TELL.sub("bao_", folded)
 
 
 def _alternatives(phrases: list[str]) -> str:
@@ -79,8 +108,14 @@ def _alternatives(phrases: list[str]) -> str:
 def load_dossier_cues(path: Path = CUES_FILE) -> DossierCues:
     """The cue file, checked (a mistake raises ``ValueError`` naming the field)."""
     data = DossierCueFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    pronouns, verbs, notify = (_alternatives(data.own_pronouns), _alternatives(data.lookup_verbs),
+                               _alternatives(data.notify))
+    told = _alternatives([v for v in data.notify if v != "nhan"])  # "nhận" too is "nhan": only "nhan ... cho toi"
     return DossierCues(
         status=_Matcher(data.status),
+        alone=frozenset(_Matcher(data.alone).phrases),
+        check_for_me=re.compile(rf"(?<!\S)(?:{verbs}) (?:giup|dum|gium|ho|voi)(?: (?:{pronouns}))?(?: \S+)? ho so(?!\S)"),
+        lookup_verbs=_Matcher(data.lookup_verbs),
         own=_Matcher(data.own),
         own_named=re.compile(rf"(?<!\S)ho so{_NAMED} cua (?:{_alternatives(data.own_pronouns)})(?!\S)"),
         handed_in=re.compile(rf"(?<!\S)ho so{_NAMED} (?:{_alternatives(data.handed_in)})(?!\S)"),
@@ -89,6 +124,14 @@ def load_dossier_cues(path: Path = CUES_FILE) -> DossierCues:
         follow=_Matcher(data.follow),
         unfollow=_Matcher(data.unfollow),
         cancel=_Matcher(data.cancel),
+        without=_Matcher(data.without),
+        notify_me=re.compile(rf"(?<!\S)(?:(?:{told})(?: \S+){{0,2}} (?:cho )?(?:{pronouns})(?= {_TOLD_THEN}(?!\S)|$)"
+                             rf"|nhan(?: \S+){{0,2}} cho (?:{pronouns})(?= {_TOLD_THEN}(?!\S)|$)"
+                             rf"|duoc (?:bao|bao tin|thong bao|nhan tin|nhac)(?!\S))"),
+        notify_when=_Matcher(data.notify_when),
+        notify_off=re.compile(rf"(?<!\S)(?:{_alternatives(data.notify_off)})(?: (?!(?:xac|tiep|ghi) )\S+){{0,3}} "
+                              rf"(?!(?:xac|tiep|ghi) )(?:{notify})(?!\S)"),
+        after_off=_AFTER_OFF | {w for p in [*data.own_pronouns, *data.notify] for w in p.split()},
     )
 
 
@@ -110,13 +153,14 @@ class Step:
 
 
 _DIGITS = re.compile(r"\d")
+_COUNT = re.compile(r"(?<!\d)\d (?:chu so|con so|so)(?!\S)")
 
 
 def proof_digits(text: str) -> str | None:
     """The last 4 digits of a phone number in a message: the message's digits when there
     are exactly 4 of them ("5678", "5 6 7 8", "số cuối là 5678"), or the last 4 of a whole
     phone number (10 or 11 digits); None otherwise. A dossier code is not counted."""
-    without_code = CODE_IN_TEXT.sub(" ", text or "")
+    without_code = _COUNT.sub(" ", search_text(CODE_IN_TEXT.sub(" ", text or "")))  # "4 so cuoi": not digits of it
     digits = "".join(_DIGITS.findall(without_code))
     if len(digits) == 4:
         return digits
@@ -130,11 +174,36 @@ def asks_status(folded: str, cues: DossierCues) -> bool:
     """Whether a (folded) message asks where a submitted dossier stands."""
     if cues.status.any(folded) or cues.handed_in.search(folded) or cues.waited.search(folded):
         return True
+    if folded in cues.alone or cues.check_for_me.search(folded):
+        return True
     own = cues.own.any(folded) or cues.own_named.search(folded) is not None
     return own and (cues.progress.any(folded) or _ends_in_chua(folded))
 
 
-_PARTICLES = {"a", "ah", "nhi", "nhe", "vay", "z", "ad", "ha", "khong", "ko", "roi", "r", "the", "ban", "oi"}
+def stops_telling(folded: str, state: DossierState, cues: DossierCues) -> bool:
+    """Whether a message asks not to be told of changes any more: "hủy theo dõi", or "không
+    cần báo nữa", "tắt nhắc hồ sơ" in a short message that is only that."""
+    if cues.unfollow.any(folded):
+        return True
+    found = cues.notify_off.search(_untold(folded))
+    if found is None:
+        return False
+    rest = _untold(folded)[found.end():].split()
+    if asks_status(folded, cues):  # "sao không nhận được thông báo gì": where it stands
+        return False
+    words = folded.split()
+    return len(words) <= _AT_MOST_WORDS and ("nua" in words or all(w in cues.after_off for w in rest))
+
+
+def asks_to_be_told(folded: str, state: DossierState, cues: DossierCues) -> bool:
+    """After a passed proof: "có kết quả thì nhắn cho tôi", "báo mình khi xong nhé"."""
+    return state.verified is not None and len(folded.split()) <= _AT_MOST_WORDS \
+        and cues.notify_me.search(_untold(folded)) is not None \
+        and cues.notify_when.any(folded)
+
+
+_PARTICLES = {"a", "ah", "nhi", "nhe", "vay", "z", "ad", "ha", "khong", "ko", "roi", "r", "the", "ban", "oi",
+              "e", "em", "anh", "c", "chi", "bot", "admin"}
 
 
 def _ends_in_chua(folded: str) -> bool:
@@ -152,8 +221,10 @@ def next_step(text: str, state: DossierState, cues: DossierCues | None = None) -
     folded = " ".join(search_text(text).split())
     code = find_code(text)
     cleared = replace(state, stage=None, code=None)
-    if cues.unfollow.any(folded):
+    if stops_telling(folded, state, cues):
         return Step("unfollow", cleared, code=code)
+    if asks_to_be_told(folded, state, cues) and code in (None, state.verified):
+        return Step("follow", cleared, code=state.verified)
     if cues.follow.any(folded) and (code or state.verified or "ho so" in folded):
         target = code or state.verified
         if target is not None and target == state.verified:
@@ -167,6 +238,8 @@ def next_step(text: str, state: DossierState, cues: DossierCues | None = None) -
             return Step("ask_proof", DossierState("proof", code, state.verified), code=code)
         if digits is not None:
             return Step("check", cleared, code=state.code, digits=digits)
+        if cues.without.any(folded):
+            return Step("without", cleared)
         if cues.cancel.any(folded) and not asks_status(folded, cues):
             return Step("cancel", cleared)
         if code is not None or asks_status(folded, cues) or _mostly_digits(text):
@@ -174,6 +247,8 @@ def next_step(text: str, state: DossierState, cues: DossierCues | None = None) -
         return None
     if code is not None:
         return Step("ask_proof", DossierState("proof", code, state.verified), code=code)
+    if state.stage == "code" and cues.without.any(folded):
+        return Step("without", cleared)
     if state.stage == "code" and cues.cancel.any(folded) and not asks_status(folded, cues):
         return Step("cancel", cleared)
     if asks_status(folded, cues) or (state.stage == "code" and _mostly_digits(text)):

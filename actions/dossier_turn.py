@@ -77,6 +77,8 @@ class DossierDesk:
             dispatcher.utter_message(response="utter_dossier_repeat_proof")
         elif step.kind == "cancel":
             dispatcher.utter_message(response="utter_dossier_cancelled")
+        elif step.kind == "without":
+            dispatcher.utter_message(response="utter_dossier_without")
         elif step.kind == "follow_needs_lookup":
             dispatcher.utter_message(response="utter_dossier_follow_needs_lookup")
         elif step.kind == "follow" and step.code:

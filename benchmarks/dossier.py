@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -91,6 +92,10 @@ def deliveries(folder: Path) -> dict[str, object]:
     database = migrated_sqlite(folder / "deliver.db")
     engine = engine_for(database)
     code = "000.00.12.H40-251203-0001"
+
+    def due(n: int) -> dt.date:
+        return dt.date.today() + dt.timedelta(days=30 + n)
+
     with FakeTelegram() as telegram, FakeZalo() as zalo:
         bare = _bare_sends(telegram, FOLLOWERS * CHANGES)
         with telegram.lock:
@@ -123,8 +128,8 @@ def deliveries(folder: Path) -> dict[str, object]:
             for n in range(CHANGES):
                 status = "needs_documents" if n % 2 else "in_progress"
                 answer = _report(f"http://127.0.0.1:{port}", {
-                    "event_id": f"bench-{n}", "code": code, "status": status, "due_date": "2026-12-20",
-                    "missing": [f"Giấy tờ số {n}"] if n % 2 else [], "pickup_place": f"Quầy số {n}"})
+                    "event_id": f"bench-{n}", "code": code, "status": status, "due_date": due(n).isoformat(),
+                    "missing": [f"Giấy tờ số {n}"] if n % 2 else [], "pickup_place": None})
                 answer.raise_for_status()
             accepted = time.perf_counter() - started
             deadline = time.monotonic() + 300
@@ -135,9 +140,9 @@ def deliveries(folder: Path) -> dict[str, object]:
             rasa.stop()
         with telegram.lock:
             telegram_texts = [(m.chat_id, m.text) for m in telegram.sent]
-        in_order = all(
-            [int(t.split("Quầy số ")[1].split(".")[0]) for chat, t in telegram_texts if chat == str(800000 + n)]
-            == list(range(CHANGES)) for n in range(FOLLOWERS))
+        told = [due(n).strftime("%d/%m/%Y") for n in range(CHANGES)]  # each change has its own due date
+        in_order = all([next(d for d in told if d in t) for chat, t in telegram_texts if chat == str(800000 + n)]
+                       == told for n in range(FOLLOWERS))
     return {"push_followers": 2 * FOLLOWERS, "push_changes": CHANGES, "pushes": total,
             "pushes_delivered": delivered(), "pushes_in_order_per_follower": in_order,
             "reports_accepted_per_s": round(CHANGES / accepted, 1),

@@ -29,6 +29,14 @@ class Failure:
 _Fake = TypeVar("_Fake", bound="FakePlatform")
 
 
+class LocalHTTPServer(ThreadingHTTPServer):
+    """A threaded server whose listen backlog takes a burst of connections (the standard 5
+    would reset some of a worker's 50 concurrent sends, which a real platform does not)."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class FakePlatform:
     """A threaded HTTP server on a free 127.0.0.1 port; subclasses answer the requests."""
 
@@ -38,7 +46,7 @@ class FakePlatform:
         self.failures: list[Failure] = []
         self.down = False
         handler = self._handler_class()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server = LocalHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
