@@ -19,8 +19,8 @@ from connectors.dossier import DossierStatusInput, signature
 from connectors.settings import RasaSettings
 from connectors.zalo import ZaloInput
 from servers.database import migrated_sqlite
-from tests.connectors.channel_app import Recorder, agent_with, serve
 from servers.fake_platforms import FakeZalo
+from tests.connectors.channel_app import Recorder, agent_with, serve
 from tthc_data import dossiers as store
 from tthc_data.channels import shared_store
 from tthc_data.engine import engine_for

@@ -15,8 +15,8 @@ from sanic import Sanic
 from connectors.settings import RasaSettings
 from connectors.telegram import TelegramInput
 from servers.database import migrated_sqlite
-from tests.connectors.channel_app import Recorder, agent_with, serve
 from servers.fake_platforms import FakeTelegram, telegram_callback_update, telegram_text_update
+from tests.connectors.channel_app import Recorder, agent_with, serve
 from tthc_data.channels import shared_store
 from tthc_text.message_parts import choice_token
 from tthc_text.platform_messages import TelegramRenderer

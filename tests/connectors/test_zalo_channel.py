@@ -18,8 +18,8 @@ from sanic import Sanic
 from connectors.settings import RasaSettings
 from connectors.zalo import ZaloInput, signature
 from servers.database import migrated_sqlite
-from tests.connectors.channel_app import Recorder, agent_with, serve
 from servers.fake_platforms import FakeZalo, zalo_event
+from tests.connectors.channel_app import Recorder, agent_with, serve
 from tthc_data.channels import shared_store
 from tthc_text.platform_messages import ZaloRenderer
 

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import pytest
 
 from servers.fake_onestop import FakeOneStop
+from servers.fake_platforms import FakeTelegram, FakeZalo
 from servers.ports import free_port
 from servers.process import RASA_PYTHON, REPO_ROOT, Service
-from servers.fake_platforms import FakeTelegram, FakeZalo
 from tests.integration.harness import STAFF_CHAT, Bot, Platforms
 from tests.system_packages import require
 

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 
 from servers.fake_onestop import FakeOneStop
-from servers.process import Service
 from servers.fake_platforms import FakeTelegram, FakeZalo
+from servers.process import Service
 
 STAFF_CHAT = "-100777"  # the staff Telegram group of the test bot
 

@@ -22,9 +22,9 @@ import httpx
 import pytest
 
 from servers.fake_onestop import FakeOneStop, sample_record
+from servers.fake_platforms import telegram_text_update, zalo_event
 from servers.ports import free_port
 from servers.process import Service
-from servers.fake_platforms import telegram_text_update, zalo_event
 from tests.integration.harness import Bot, telegram_post, wait_for_count, zalo_post
 
 pytestmark = pytest.mark.slow

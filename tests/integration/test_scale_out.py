@@ -20,11 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from servers.fake_platforms import FakeZalo, zalo_event
 from servers.postgres import PostgresServer
 from servers.process import RASA_PYTHON, REPO_ROOT
 from servers.redis_server import RedisServer
 from servers.stack import ScaleStack, nginx_binary, say, start_stack, turn_problems
-from servers.fake_platforms import FakeZalo, zalo_event
 from tests.system_packages import require
 from tthc import deploy
 
