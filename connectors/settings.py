@@ -95,7 +95,7 @@ class RasaSettings(BaseSettings):
     dossier_webhook_max_skew: float = Field(300.0, gt=0)  # seconds between its timestamp and our clock
     # Zalo: ordinary messages only this long after the citizen's last one; outside it the kind this
     # OA may send ("transaction") or "none" (nothing sent, the refusal recorded)
-    zalo_cs_window_days: float = Field(7.0, gt=0)
+    zalo_cs_window_days: float = Field(2.0, gt=0)
     zalo_outside_window: str = "none"
 
     class Config:

@@ -181,7 +181,7 @@ class FakeZalo(FakePlatform):
         # Zalo's rule for consultation messages: only within the window after the user's last
         # message to the OA (``interactions``: user -> when); enforced when ``enforce_window``
         self.enforce_window = False
-        self.window_seconds = 7 * 24 * 3600.0
+        self.window_seconds = 2 * 24 * 3600.0
         self.interactions: dict[str, float] = {}
         self.refused: list[ZaloMessage] = []
         self._tokens = itertools.count(2)

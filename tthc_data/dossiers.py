@@ -158,7 +158,7 @@ class ZaloWindow:
     city's OA is allowed to send (``outside``: "transaction" for a transaction message, or
     "none": nothing is sent and the refusal is recorded)."""
 
-    seconds: float = 7 * 24 * HOUR
+    seconds: float = 2 * 24 * HOUR
     outside: str = "none"
     title: str = "Cập nhật hồ sơ"
 

@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     dossier_failed_reply_seconds: float = Field(default=1.0, ge=0)
     # Zalo lets an OA send ordinary messages this long after the citizen's last message; outside
     # it, what this OA may send: "transaction" (a transaction message) or "none" (recorded as refused)
-    zalo_cs_window_days: float = Field(default=7.0, gt=0)
+    zalo_cs_window_days: float = Field(default=2.0, gt=0)
     zalo_outside_window: Literal["none", "transaction"] = "none"
 
     @model_validator(mode="after")

@@ -130,7 +130,7 @@ def test_telegram_and_zalo_followers_are_told_until_the_dossier_ends(bot: Bot) -
 
     assert "4 số cuối" in on_telegram(f"kiểm tra hồ sơ {code.lower()}")
     assert "đã được tiếp nhận" in on_telegram("7305")
-    assert "tại đây" in on_telegram("theo dõi hồ sơ này")
+    assert "tại đây" in on_telegram("có kết quả thì nhắn cho tôi nhé")  # following, in the citizen's words
     assert "4 số cuối" in on_zalo(f"ma ho so {code.replace('.', '').replace('-', '')}")
     assert "đã được tiếp nhận" in on_zalo("số cuối là 7305")
     assert "tại đây" in on_zalo("theo doi giup toi")
@@ -194,6 +194,16 @@ def test_a_rest_client_cannot_follow_and_is_told_where_it_can(bot: Bot) -> None:
     assert "đang được giải quyết" in " ".join(str(m.get("text")) for m in bot.say(sender, "1357"))
     reply = " ".join(str(m.get("text")) for m in bot.say(sender, "theo dõi hồ sơ này"))
     assert "trang web, Zalo hoặc Telegram" in reply
+
+
+def test_a_citizen_without_the_receipt_is_told_where_to_ask(bot: Bot) -> None:
+    sender = "rest-no-receipt"
+    assert "mã hồ sơ" in " ".join(str(m.get("text")) for m in bot.say(sender, "tra cuu ho so giup em"))
+    reply = " ".join(str(m.get("text")) for m in bot.say(sender, "em làm mất giấy hẹn rồi"))
+    assert "bộ phận một cửa" in reply
+    # the lookup is over: a procedure question is answered as such
+    answer = " ".join(str(m.get("text")) for m in bot.say(sender, "làm giấy khai sinh cần giấy tờ gì"))
+    assert "khai sinh" in answer.lower() and "4 số cuối" not in answer
 
 
 def test_wrong_proofs_pause_lookups_of_a_code_whoever_asks(bot: Bot) -> None:

@@ -1,5 +1,6 @@
-"""tthc_data.dossiers on a real migrated SQLite database: the failed-proof pause, following,
-a status change recorded once and queued to each follower, Zalo's window, polls claimed once."""
+"""tthc_data.dossiers on a real migrated database, SQLite and PostgreSQL: the failed-proof
+pause, following, a status change recorded once and queued to each follower, Zalo's window,
+polls claimed once."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from servers.database import migrated_sqlite
+from servers.database import migrated_sqlite, upgrade
 from tthc_data import dossiers as store
 from tthc_data.channels import ChannelStore
 from tthc_data.engine import engine_for
@@ -20,9 +21,18 @@ CODE = "000.00.12.H40-251201-0007"
 OTHER = "000.00.12.H40-251201-0008"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return migrated_sqlite(tmp_path / "dossiers.db")
+    url = str(request.getfixturevalue("postgres_url"))
+    upgrade(url)  # as `tthc db upgrade` does
+    return url
+
+
 @pytest.fixture()
-def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
-    return engine_for(migrated_sqlite(tmp_path / "dossiers.db"))
+def engine(database_url: str):  # type: ignore[no-untyped-def]
+    return engine_for(database_url)
 
 
 def change(engine, key: str, status: str = "in_progress", fingerprint: str = "f1", final: bool = False,  # type: ignore[no-untyped-def]
@@ -114,8 +124,8 @@ def test_zalo_messages_follow_the_window_after_the_citizens_last_message(engine)
     assert last["attachment"]["payload"]["elements"][1]["content"] == "Hồ sơ đã xong"
 
 
-def test_a_poll_is_claimed_by_one_replica_per_interval(tmp_path: Path) -> None:
-    url = migrated_sqlite(tmp_path / "shared.db")
+def test_a_poll_is_claimed_by_one_replica_per_interval(database_url: str) -> None:
+    url = database_url
     first = engine_for(url)
     store.subscribe(first, code=CODE, channel="telegram", recipient="1", poll_after=0)
     store.subscribe(first, code=CODE, channel="telegram", recipient="2", poll_after=0)  # one watch per code
