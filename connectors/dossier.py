@@ -35,14 +35,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.messages import MAX_BODY_BYTES
+from connectors.messages import BodyError, json_object_body
 from connectors.settings import RasaSettings, get_settings
 from dossiers.record import MalformedRecord, parse_record
 from dossiers.wording import update_text, zalo_title
 from tthc_data import dossiers as store
 from tthc_data.engine import engine_for
 from tthc_text.dossier_codes import mask_code
-from tthc_text.json_body import parse_json
 
 logger = logging.getLogger(__name__)
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
@@ -117,14 +116,10 @@ class DossierStatusInput(InputChannel):
                 logger.warning("dossier status report refused: missing or wrong signature, or stale timestamp")
                 return response.json({"error": "missing or invalid X-Dossier-Signature / X-Dossier-Timestamp"},
                                      status=401)
-            if len(body) > MAX_BODY_BYTES:
-                return response.json({"error": f"the body must be at most {MAX_BODY_BYTES} bytes"}, status=413)
             try:
-                data = parse_json(body)
-            except (UnicodeDecodeError, ValueError):
-                return response.json({"error": "the body must be a UTF-8 JSON object"}, status=400)
-            if not isinstance(data, dict):
-                return response.json({"error": "the body must be a JSON object"}, status=400)
+                data = json_object_body(body)
+            except BodyError as error:
+                return response.json({"error": str(error)}, status=error.status)
             event_id = data.get("event_id")
             if not isinstance(event_id, (str, int)) or isinstance(event_id, bool) or not str(event_id).strip() \
                     or len(str(event_id)) > MAX_EVENT_ID:

@@ -24,6 +24,28 @@ FALLBACK_UNAVAILABLE = (
 )
 
 
+class BodyError(ValueError):
+    """A webhook body refused: the reason for the sender, and the HTTP status to answer."""
+
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def json_object_body(body: bytes) -> dict[str, Any]:
+    """A webhook's raw body as a JSON object (NFC, as :func:`parse_json` reads it), or
+    :class:`BodyError`: 413 over ``MAX_BODY_BYTES``, 400 when it is not a UTF-8 JSON object."""
+    if len(body) > MAX_BODY_BYTES:
+        raise BodyError(f"the body must be at most {MAX_BODY_BYTES} bytes", 413)
+    try:
+        data = parse_json(body)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise BodyError("the body must be a UTF-8 JSON object") from error
+    if not isinstance(data, dict):
+        raise BodyError("the body must be a JSON object")
+    return data
+
+
 @dataclass(frozen=True)
 class RestRequest:
     sender: str

@@ -34,11 +34,16 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
 
 from connectors.delivery import DeliveryError
-from connectors.messages import MAX_BODY_BYTES, clean_text, empty_message_text, unsupported_text
+from connectors.messages import (
+    BodyError,
+    clean_text,
+    empty_message_text,
+    json_object_body,
+    unsupported_text,
+)
 from connectors.push import PushInput
 from connectors.settings import RasaSettings
 from tthc_data.channels import ChannelStore, InboxEvent
-from tthc_text.json_body import parse_json
 from tthc_text.platform_messages import TelegramRenderer
 
 logger = logging.getLogger(__name__)
@@ -198,13 +203,11 @@ class TelegramInput(PushInput):
             given = request.headers.get(SECRET_HEADER) or ""
             if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
                 return response.json({"error": f"missing or wrong {SECRET_HEADER}"}, status=401)
-            if len(request.body or b"") > MAX_BODY_BYTES:
-                return response.json({"error": f"the body must be at most {MAX_BODY_BYTES} bytes"}, status=413)
             try:
-                data = parse_json(request.body or b"")
-            except (UnicodeDecodeError, ValueError):
-                return response.json({"error": "the body must be a UTF-8 JSON object"}, status=400)
-            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                data = json_object_body(request.body or b"")
+            except BodyError as error:
+                return response.json({"error": str(error)}, status=error.status)
+            if not isinstance(data.get("update_id"), int):
                 return response.json({"error": "the body must be a Telegram Update with an update_id"}, status=400)
             try:
                 Update.de_json(data, channel.bot)

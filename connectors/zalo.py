@@ -32,17 +32,17 @@ from sanic.response import HTTPResponse
 
 from connectors.delivery import DeliveryError
 from connectors.messages import (
-    MAX_BODY_BYTES,
+    BodyError,
     clean_text,
     empty_message_text,
     greet_message,
+    json_object_body,
     response_text,
     unsupported_text,
 )
 from connectors.push import PushInput
 from connectors.settings import RasaSettings
 from tthc_data.channels import ChannelStore, InboxEvent
-from tthc_text.json_body import parse_json
 from tthc_text.platform_messages import MORE_CHOICES, ZaloRenderer
 
 logger = logging.getLogger(__name__)
@@ -268,14 +268,10 @@ class ZaloInput(PushInput):
             if not header:
                 return response.json({"error": "missing X-ZEvent-Signature"}, status=401)
             body = request.body or b""
-            if len(body) > MAX_BODY_BYTES:
-                return response.json({"error": f"the body must be at most {MAX_BODY_BYTES} bytes"}, status=413)
             try:
-                data = parse_json(body)
-            except (UnicodeDecodeError, ValueError):
-                return response.json({"error": "the body must be a UTF-8 JSON object"}, status=400)
-            if not isinstance(data, dict):
-                return response.json({"error": "the body must be a JSON object"}, status=400)
+                data = json_object_body(body)
+            except BodyError as error:
+                return response.json({"error": str(error)}, status=error.status)
             settings = channel.settings
             timestamp = str(data.get("timestamp") or "")
             if not signature_is_valid(header, settings.zalo_app_id or "", body, timestamp,
