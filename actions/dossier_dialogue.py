@@ -2,9 +2,12 @@
 
 "tra cứu hồ sơ", "hồ sơ của tôi đến đâu rồi" or a message with a dossier code in it starts a
 lookup: the bot asks for the code if it has none, then for what proves the dossier is the
-citizen's (the last 4 digits of the phone number on it), then answers. After a passed proof
-"theo dõi hồ sơ này" follows the dossier; "hủy theo dõi" stops. Anything else, even in the
-middle of a lookup, goes back to the procedure dialogue (:mod:`actions.policy`).
+citizen's (the last 4 digits of the phone number on it), then answers; after a wrong proof
+the next digits are checked again. "em không có mã", "mất giấy hẹn" while the bot waits ends
+the lookup with where to ask instead. After a passed proof "theo dõi hồ sơ này" (or "có kết
+quả thì nhắn cho tôi") follows the dossier; "hủy theo dõi" ("không cần báo nữa") stops.
+Anything else, even in the middle of a lookup, goes back to the procedure dialogue
+(:mod:`actions.policy`).
 
 The words are in ``actions/dossier_cues.yml`` (whole words on the folded message, as in
 :mod:`actions.cues`). :func:`next_step` says what to do; :mod:`actions.dossier_turn` does it.
@@ -66,7 +69,6 @@ class DossierCues:
     status: _Matcher
     alone: frozenset[str]
     check_for_me: re.Pattern[str]  # "kiem tra giup toi ho so", "xem giup em ho so em gui"
-    lookup_verbs: _Matcher
     own: _Matcher
     own_named: re.Pattern[str]  # "ho so cap doi cccd cua toi"
     handed_in: re.Pattern[str]  # "ho so dang ky tam tru da duoc duyet chua"
@@ -91,7 +93,7 @@ _NOT_TELL = re.compile(r"(?<!\S)bao (?=(?:nhieu|lau|gio|lam|hiem|ham|tri|quat|go
 
 
 # what follows "báo cho tôi" when it asks to be told: "biết", "khi ...", a particle
-_TOLD_THEN = "(?:biet|khi|neu|nhe|nha|nhen|voi|ngay|luon|a|ad|oi|nhi|ha|nghe|sau|lien|som|voi|di|giup|dum|gium|thi|nhe)"
+_TOLD_THEN = "(?:biet|khi|neu|nhe|nha|nhen|voi|ngay|luon|a|ad|oi|nhi|ha|nghe|sau|lien|som|di|giup|dum|gium|thi)"
 # longer messages are questions about a procedure, whatever words they use
 _AT_MOST_WORDS = 20
 
@@ -115,9 +117,8 @@ def load_dossier_cues(path: Path = CUES_FILE) -> DossierCues:
         status=_Matcher(data.status),
         alone=frozenset(_Matcher(data.alone).phrases),
         check_for_me=re.compile(rf"(?<!\S)(?:{verbs}) (?:giup|dum|gium|ho|voi)(?: (?:{pronouns}))?(?: \S+)? ho so(?!\S)"),
-        lookup_verbs=_Matcher(data.lookup_verbs),
         own=_Matcher(data.own),
-        own_named=re.compile(rf"(?<!\S)ho so{_NAMED} cua (?:{_alternatives(data.own_pronouns)})(?!\S)"),
+        own_named=re.compile(rf"(?<!\S)ho so{_NAMED} cua (?:{pronouns})(?!\S)"),
         handed_in=re.compile(rf"(?<!\S)ho so{_NAMED} (?:{_alternatives(data.handed_in)})(?!\S)"),
         waited=re.compile(rf"(?<!\S)(?:da nop|nop|gui){_NAMED} (?:\d+ |may |mot |hai |ba |nua )?(?:{_alternatives(data.waited)})(?!\S)"),
         progress=_Matcher(data.progress),
