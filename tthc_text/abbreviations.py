@@ -48,6 +48,8 @@ ABBREVIATIONS: dict[str, str] = {
     "vneid": "định danh điện tử",
     "ddcn": "định danh cá nhân",
     "hs": "hồ sơ",
+    "hso": "hồ sơ",
+    "ktra": "kiểm tra",
     "gt": "giấy tờ",
     "sdt": "số điện thoại",
     "dt": "điện thoại",
