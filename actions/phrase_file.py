@@ -8,7 +8,6 @@ start with the field and the reason.
 
 from __future__ import annotations
 
-import string
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from guides.aspects import ASPECTS
 from guides.schema import DocumentKind, Level
+from tthc_text.placeholders import placeholders
 
 PHRASES_FILE = Path(__file__).with_name("phrases.yml")
 
@@ -51,10 +51,6 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "place_office": frozenset({"office", "place"}),
     "place_kind": frozenset({"kind", "place"}),
 }
-
-
-def placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
 
 
 class Phrases(BaseModel):

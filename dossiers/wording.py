@@ -9,7 +9,6 @@ The file is read and checked once; a missing phrase or a misspelt placeholder ra
 from __future__ import annotations
 
 import datetime as dt
-import string
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import yaml
 
 from dossiers.record import STATUSES, DossierRecord
+from tthc_text.placeholders import placeholders
 
 PHRASES_FILE = Path(__file__).with_name("phrases.yml")
 # phrase -> the placeholders the code fills in
@@ -47,7 +47,7 @@ def check_phrases(data: Any) -> dict[str, Any]:
         phrase = data.get(key)
         if not isinstance(phrase, str) or not phrase.strip():
             raise ValueError(f"{PHRASES_FILE.name}: '{key}' is missing")
-        used = {name for _, name, _, _ in string.Formatter().parse(phrase) if name}
+        used = placeholders(phrase)
         if used - allowed:
             raise ValueError(f"{PHRASES_FILE.name}: '{key}' uses {sorted(used - allowed)}; "
                              f"it may use {sorted(allowed) or 'none'}")
