@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,25 +51,24 @@ def dashboard(conversations: dict[str, Conversation], session: Session, since: d
             fallbacks[index[day]] += int(turn.fallback)
             if turn.procedure_code:
                 procedures[turn.procedure_code] += 1
-    handoffs, helpful, not_helpful = [0] * len(days), [0] * len(days), [0] * len(days)
+
+    def per_day(moments: Iterable[dt.datetime]) -> list[int]:
+        counts = [0] * len(days)
+        for at in moments:
+            if _day(at) in index:
+                counts[index[_day(at)]] += 1
+        return counts
+
     start = dt.datetime.combine(since, dt.time.min, tzinfo=dt.timezone.utc)
-    for ticket in session.scalars(select(HandoffTicket).where(HandoffTicket.created_at >= start)):
-        day = _day(ticket.created_at)
-        if day in index:
-            handoffs[index[day]] += 1
-    for feedback in session.scalars(select(Feedback).where(Feedback.created_at >= start)):
-        day = _day(feedback.created_at)
-        if day in index:
-            (helpful if feedback.helpful else not_helpful)[index[day]] += 1
-    lookups, follows = [0] * len(days), [0] * len(days)
+    handoffs = per_day(t.created_at for t in session.scalars(
+        select(HandoffTicket).where(HandoffTicket.created_at >= start)))
+    feedback = list(session.scalars(select(Feedback).where(Feedback.created_at >= start)))
+    helpful = per_day(f.created_at for f in feedback if f.helpful)
+    not_helpful = per_day(f.created_at for f in feedback if not f.helpful)
     engine = session.get_bind()
-    for at in dossiers.audited_since(engine, "dossier.lookup", start):  # type: ignore[arg-type]
-        if _day(at) in index:
-            lookups[index[_day(at)]] += 1
-    for started in dossiers.subscriptions_since(engine, start.timestamp()):  # type: ignore[arg-type]
-        day = dt.datetime.fromtimestamp(started, dt.timezone.utc).date()
-        if day in index:
-            follows[index[day]] += 1
+    lookups = per_day(dossiers.audited_since(engine, "dossier.lookup", start))  # type: ignore[arg-type]
+    follows = per_day(dt.datetime.fromtimestamp(at, dt.timezone.utc)
+                      for at in dossiers.subscriptions_since(engine, start.timestamp()))  # type: ignore[arg-type]
     total_users = sum(users)
     return Dashboard(
         days=[d.isoformat() for d in days],
@@ -77,9 +77,10 @@ def dashboard(conversations: dict[str, Conversation], session: Session, since: d
         fallback_rate=[round(f / u, 3) if u else 0.0 for f, u in zip(fallbacks, users)],
         handoffs=handoffs, helpful=helpful, not_helpful=not_helpful,
         dossier_lookups=lookups, dossier_follows=follows,
-        totals={"dossier_lookups": sum(lookups), "dossier_follows": sum(follows),"messages": total_users, "conversations": sum(1 for c in conversations.values() if c.user_turns),
+        totals={"messages": total_users, "conversations": sum(1 for c in conversations.values() if c.user_turns),
                 "fallback_rate": round(sum(fallbacks) / total_users, 3) if total_users else 0.0,
-                "handoffs": sum(handoffs), "helpful": sum(helpful), "not_helpful": sum(not_helpful)},
+                "handoffs": sum(handoffs), "helpful": sum(helpful), "not_helpful": sum(not_helpful),
+                "dossier_lookups": sum(lookups), "dossier_follows": sum(follows)},
     )
 
 
