@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from console.users import audit
 from tthc_data.channels import FailedEvent, queue_messages, shared_store
 from tthc_data.tables import HandoffTicket, StaffUser, TicketReply
-from tthc_text.conversation_keys import platform_id
+from tthc_text.conversation_keys import LATER_CHANNELS, platform_id
 
 # Channels whose users can receive a message later (REST clients cannot).
-REPLYABLE = {"web", "zalo", "telegram"}
+REPLYABLE = frozenset(LATER_CHANNELS)
 
 
 class HandoffError(ValueError):

@@ -36,13 +36,14 @@ from tthc_data.tables import (
     inbox,
     outbox,
 )
+from tthc_text.conversation_keys import LATER_CHANNELS
 from tthc_text.dossier_codes import mask_code
 from tthc_text.platform_messages import renderer_for
 from tthc_text.rate_limit import identity
 
 HOUR = 3600.0
 ORIGIN = "dossier"  # the outbox's origin of every dossier message
-FOLLOW_CHANNELS = ("web", "zalo", "telegram")  # the channels a message can reach later
+FOLLOW_CHANNELS = LATER_CHANNELS  # a dossier can be followed where its updates can reach
 
 
 def _hash(value: str) -> str:

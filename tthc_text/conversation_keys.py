@@ -12,6 +12,9 @@ from __future__ import annotations
 from tthc_text.rate_limit import identity  # the one spelling-blind form of an id
 
 PUSH_CHANNELS = ("zalo", "telegram")
+# the channels a message can reach after the turn it answers: the widget fetches its later
+# messages, the platforms are sent them (a staff reply, a dossier update)
+LATER_CHANNELS = ("web", *PUSH_CHANNELS)
 RESERVED_PREFIXES = tuple(f"{channel}:" for channel in PUSH_CHANNELS)
 # The widget's conversations: ids the web front issues (web.conversation_ids), reached only
 # through it; a REST client may not choose one.

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tthc_text.dossier_codes import mask_codes
-
-MASK = "•"
+from tthc_text.dossier_codes import MASK, mask_codes
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Vietnamese mobile/landline numbers: 0 or +84/84, then 9 digits, spaces/dots/dashes allowed

@@ -89,7 +89,8 @@ def transcript(request: Request, console: Console, sender_id: str, user: StaffUs
     channel = conversation.channel or ""
     dossier_updates = dossiers.updates_to(console.engine, channel=channel, recipient=platform_id(channel, sender_id))
     return console.page(request, "transcript.html", user, conversation=conversation, tickets=tickets,
-                        staff_replies=staff, dossier_updates=dossier_updates, intents=domain_intents(), threshold=LOW_CONFIDENCE,
+                        staff_replies=staff, dossier_updates=dossier_updates, intents=domain_intents(),
+                        threshold=LOW_CONFIDENCE,
                         titles=console.library.titles())
 
 
