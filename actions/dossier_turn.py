@@ -144,13 +144,13 @@ class DossierDesk:
             return "paused", state
         started = time.monotonic()
         try:
-            lookup = await verified_lookup(self.onestop, code, step.digits, settings.dossier_timeout)
+            record = await verified_lookup(self.onestop, code, step.digits, settings.dossier_timeout)
         except OneStopUnavailable as error:
             logger.warning("dossier %s: %s", mask_code(code), error)
             await self._audit("dossier.lookup", code, channel, "unavailable")
             dispatcher.utter_message(response="utter_dossier_error")
             return "unavailable", state
-        if lookup.record is None:
+        if record is None:
             await asyncio.to_thread(store.record_failed_proof, self.engine, sender=sender, code=code)
             await self._audit("dossier.lookup", code, channel, "not_verified")
             await asyncio.sleep(max(0.0, settings.dossier_failed_reply_seconds - (time.monotonic() - started)))
@@ -159,6 +159,6 @@ class DossierDesk:
             return "not_found", DossierState("proof", code, state.verified)
         await self._audit("dossier.lookup", code, channel, "found")
         today = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()  # Vietnam's date
-        dispatcher.utter_message(text=lookup_text(lookup.record, today,
+        dispatcher.utter_message(text=lookup_text(record, today,
                                                   can_follow=channel in store.FOLLOW_CHANNELS))
         return "answer", DossierState(verified=code)

@@ -17,7 +17,6 @@ dialogue turns into a polite "try again later".
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -48,22 +47,13 @@ class OneStop(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Lookup:
-    """A lookup's outcome: the record when the proof passed, else None."""
-
-    record: DossierRecord | None
-    seconds: float
-
-
-async def verified_lookup(onestop: OneStop, code: str, phone_last4: str, timeout: float) -> Lookup:
-    """The proof, then (only if it passed) the record, both within ``timeout`` seconds."""
-    started = time.monotonic()
-    deadline = started + timeout
-    record = None
-    if await onestop.verify_owner(code, phone_last4, deadline=deadline):
-        record = await onestop.lookup(code, deadline=deadline)
-    return Lookup(record, time.monotonic() - started)
+async def verified_lookup(onestop: OneStop, code: str, phone_last4: str, timeout: float) -> DossierRecord | None:
+    """The proof, then (only if it passed) the record, both within ``timeout`` seconds; None
+    when the proof failed or there is no such dossier."""
+    deadline = time.monotonic() + timeout
+    if not await onestop.verify_owner(code, phone_last4, deadline=deadline):
+        return None
+    return await onestop.lookup(code, deadline=deadline)
 
 
 class HttpOneStop:

@@ -64,7 +64,7 @@ async def _lookups(fake: FakeOneStop, database: str) -> tuple[list[float], list[
             await asyncio.to_thread(store.proofs_paused, engine, sender=f"web-{i}", code=code)
             found = await verified_lookup(onestop, code, "5678", 3.0)
             await asyncio.to_thread(store.audit_dossier, engine, action="dossier.lookup", code=code, channel="web",
-                                    outcome="found" if found.record else "not_verified")
+                                    outcome="found" if found else "not_verified")
             whole.append(time.perf_counter() - started)
     await onestop.close()
     return bare, whole
