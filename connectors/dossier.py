@@ -37,7 +37,7 @@ from sanic.response import HTTPResponse
 
 from connectors.messages import BodyError, json_object_body
 from connectors.settings import RasaSettings, get_settings
-from dossiers.record import MalformedRecord, parse_record
+from dossiers.record import DossierRecord, MalformedRecord, parse_record
 from dossiers.wording import update_text, zalo_title
 from tthc_data import dossiers as store
 from tthc_data.engine import engine_for
@@ -88,10 +88,8 @@ class DossierStatusInput(InputChannel):
         return store.ZaloWindow(seconds=self.settings.zalo_cs_window_days * 86400,
                                 outside=self.settings.zalo_outside_window, title=zalo_title())
 
-    def handle(self, body: bytes, data: dict[str, Any]) -> store.ChangeOutcome:
+    def handle(self, event_id: str, record: DossierRecord) -> store.ChangeOutcome:
         """Record the change and queue its messages (in a thread: plain SQL)."""
-        event_id = str(data["event_id"])
-        record = parse_record(data)
         return store.apply_change(
             engine_for(self.settings.database_url), code=record.code, event_key=f"webhook:{event_id}",
             status=record.status, fingerprint=record.fingerprint(), final=record.final,
@@ -126,18 +124,18 @@ class DossierStatusInput(InputChannel):
                 return response.json({"error": f"'event_id' must be a string of 1 to {MAX_EVENT_ID} characters"},
                                      status=400)
             try:
-                parse_record(data)
+                record = parse_record(data)
             except MalformedRecord as error:
                 return response.json({"error": str(error)}, status=400)
             try:
-                outcome = await asyncio.to_thread(channel.handle, body, data)
+                outcome = await asyncio.to_thread(channel.handle, str(event_id), record)
             except Exception:  # noqa: BLE001 - not recorded: the system sends it again
                 logger.exception("could not record a dossier status report")
                 return response.json({"error": "temporarily unavailable"}, status=503, headers={"Retry-After": "5"})
             if outcome.duplicate:
                 return response.json({"status": "duplicate"})
-            logger.info("dossier %s: %s, %d message(s) queued, %d refused", mask_code(str(data.get("code"))),
-                        data.get("status"), outcome.queued, outcome.refused)
+            logger.info("dossier %s: %s, %d message(s) queued, %d refused", mask_code(record.code),
+                        record.status, outcome.queued, outcome.refused)
             worker = getattr(request.app.ctx, "delivery_worker", None)
             if worker is not None and outcome.queued:
                 worker.kick()
