@@ -26,6 +26,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from tthc_data.channels import _loads  # the outbox's message column, JSON text or already decoded
 from tthc_data.tables import (
     AuditLog,
     as_utc,
@@ -334,7 +335,7 @@ def updates_to(engine: Engine, *, channel: str, recipient: str, limit: int = 200
                                                  outbox.c.origin == ORIGIN).order_by(outbox.c.id).limit(limit)).fetchall()
     updates = []
     for row in rows:
-        message = row.message if isinstance(row.message, dict) else json.loads(row.message)
+        message = _loads(row.message)
         text = message.get("text")
         if text is None:  # a Zalo transaction message: its text element
             elements = ((message.get("attachment") or {}).get("payload") or {}).get("elements") or []
