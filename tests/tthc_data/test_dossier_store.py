@@ -124,6 +124,19 @@ def test_zalo_messages_follow_the_window_after_the_citizens_last_message(engine)
     assert last["attachment"]["payload"]["elements"][1]["content"] == "Hồ sơ đã xong"
 
 
+def test_by_default_a_zalo_follower_is_reached_for_48_hours_after_their_last_message(engine) -> None:  # type: ignore[no-untyped-def]
+    ChannelStore(engine).accept("zalo", "msg-1", "u-1", {"event_name": "user_send_text"})
+    store.subscribe(engine, code=CODE, channel="zalo", recipient="u-1")
+    default = store.ZaloWindow()
+    next_day = store.apply_change(engine, code=CODE, event_key="webhook:1", status="in_progress", fingerprint="f1",
+                                  final=False, text="Hồ sơ đang xử lý", zalo=default, now=time.time() + 86400)
+    assert (next_day.queued, next_day.refused) == (1, 0)
+    three_days = store.apply_change(engine, code=CODE, event_key="webhook:2", status="result_ready",
+                                    fingerprint="f2", final=False, text="Hồ sơ có kết quả", zalo=default,
+                                    now=time.time() + 3 * 86400)
+    assert (three_days.queued, three_days.refused) == (0, 1)
+
+
 def test_a_poll_is_claimed_by_one_replica_per_interval(database_url: str) -> None:
     url = database_url
     first = engine_for(url)
